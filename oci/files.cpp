@@ -1,0 +1,82 @@
+#include "oci/files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "oci/error.h"
+
+namespace rg {
+
+std::string read_fd(int fd, std::string_view name) {
+  std::string out;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error::from_errno("read " + std::string(name));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+std::string read_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw Error::from_errno("open " + path);
+  return read_fd(fd.get(), path);
+}
+
+std::string dirname_of(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+namespace {
+void write_all(int fd, std::string_view data, const std::string& name) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error::from_errno("write " + name);
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+}  // namespace
+
+void write_file_atomic(const std::string& path, std::string_view content, std::optional<FileOwnership> ownership) {
+  if (!ownership) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0)
+      ownership = FileOwnership{static_cast<mode_t>(st.st_mode & 07777), st.st_uid, st.st_gid};
+    else
+      ownership = FileOwnership{0644, ::getuid(), ::getgid()};
+  }
+  std::string dir = dirname_of(path);
+  std::string tmpl = path + ".runc-guard-XXXXXX";
+  UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
+  if (!fd) throw Error::from_errno("create temporary file in " + dir);
+  try {
+    write_all(fd.get(), content, tmpl);
+    if (::fchmod(fd.get(), ownership->mode) != 0) throw Error::from_errno("fchmod " + tmpl);
+    if (::fchown(fd.get(), ownership->uid, ownership->gid) != 0) throw Error::from_errno("fchown " + tmpl);
+    if (::fsync(fd.get()) != 0) throw Error::from_errno("fsync " + tmpl);
+    fd.reset();
+    if (::rename(tmpl.c_str(), path.c_str()) != 0) throw Error::from_errno("rename " + tmpl + " to " + path);
+  } catch (...) {
+    ::unlink(tmpl.c_str());
+    throw;
+  }
+  UniqueFd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dirfd) ::fsync(dirfd.get());  // durability of the rename; the replace itself is already atomic
+}
+
+}  // namespace rg

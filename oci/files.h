@@ -1,0 +1,30 @@
+#pragma once
+// Small file helpers: whole-file reads and the atomic replace every rewrite of a file goes through.
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "oci/fd.h"
+
+namespace rg {
+
+std::string read_fd(int fd, std::string_view name_for_errors);
+std::string read_file(const std::string& path);  // throws rg::Error naming the path
+
+struct FileOwnership {
+  mode_t mode;
+  uid_t uid;
+  gid_t gid;
+};
+
+// Replaces `path` with `content` so that a crash, kill -9 or full disk at any moment leaves either the old
+// or the new file: temp file in the same directory, write, fchmod/fchown, fsync, rename, fsync(dir).
+// `ownership` defaults to the existing file's (or 0644 root for a new file).
+void write_file_atomic(const std::string& path, std::string_view content,
+                       std::optional<FileOwnership> ownership = std::nullopt);
+
+std::string dirname_of(const std::string& path);
+
+}  // namespace rg

@@ -1,0 +1,5 @@
+#pragma once
+
+namespace rg {
+int run_ctl(int argc, char** argv);
+}

@@ -1,0 +1,100 @@
+#include "shim/runtime.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "oci/args.h"
+#include "oci/config.h"
+#include "oci/error.h"
+#include "oci/event_log.h"
+#include "oci/runc_log.h"
+#include "shim/exec.h"
+#include "shim/real_runc.h"
+#include "shim/watchdog.h"
+
+namespace rg {
+
+bool needs_guarding(const RuncArgs& args) {
+  if (args.wants_help() || args.wants_global_help()) return false;
+  if (watchdog_applies(args)) return true;
+  for (const auto& guard : make_guards())
+    if (guard->applies(args)) return true;
+  return false;
+}
+
+namespace {
+
+// `runc --version` output unchanged, then our line. dockerd takes any line containing "version" for the
+// runtime's version, so ours must not contain that word.
+int print_version(const RealRunc& runc, const std::vector<std::string>& argv, char** envp) {
+  int status = run_runc_child(runc.path, argv, envp);
+  std::fflush(stdout);
+  static const char line[] = "runc-guard: " RUNC_GUARD_VERSION "\n";
+  ssize_t ignored = ::write(STDOUT_FILENO, line, sizeof line - 1);
+  (void)ignored;
+  return status;
+}
+
+// Runs every applicable guard. Returns normally when runc may run; throws a Refusal otherwise.
+void run_guards(InvocationContext& ctx) {
+  for (const auto& guard : make_guards()) {
+    if (!guard->applies(ctx.args)) continue;
+    try {
+      guard->apply(ctx);
+    } catch (const Error& e) {
+      if (e.is_refusal()) {
+        ctx.events.emit("guard.refused", {{"guard", guard->name()}, {"error", e.what()}});
+        throw;
+      }
+      ctx.events.emit("guard.failed", {{"guard", guard->name()}, {"error", e.what()}});
+    } catch (const std::exception& e) {
+      ctx.events.emit("guard.failed", {{"guard", guard->name()}, {"error", e.what()}});
+    }
+  }
+  try {
+    ctx.flush_spec();
+  } catch (const std::exception& e) {
+    // The rewrite is atomic: config.json is still the original, so runc runs unguarded rather than not at all.
+    ctx.events.emit("spec.flush_failed", {{"error", e.what()}});
+    ctx.runc_log.write(LogLevel::Warning, std::string("runc-guard: could not rewrite config.json, running it unchanged: ") + e.what());
+  }
+}
+
+}  // namespace
+
+int run_runtime(std::span<const std::string> argv_span, char** envp) {
+  std::vector<std::string> argv(argv_span.begin(), argv_span.end());
+  RuncArgs args = parse_runc_args(argv);
+  try {
+    if (const char* marker = std::getenv(kLoopMarkerEnv); marker && *marker)
+      throw Error::refusal(std::string("refusing to run: ") + kLoopMarkerEnv +
+                           " is set, so the configured runc leads back to runc-guard (loop); point runtime.path at "
+                           "the real runc");
+    Config config = load_runtime_config();
+    RealRunc runc = locate_real_runc(config, std::getenv("PATH"));
+
+    if (args.wants_version()) return print_version(runc, argv, envp);
+    if (!needs_guarding(args)) exec_runc(runc.path, argv, envp);
+
+    EventLog events(config.log.events, args.command, args.container_id());
+    RuncLog runc_log = RuncLog::for_args(args);
+    InvocationContext ctx(config, args, argv, runc_log, events);
+    run_guards(ctx);
+    if (config.watchdog.enabled && watchdog_applies(args))
+      start_watchdog(WatchdogRequest{config, args, argv, runc.path, ctx.watch}, events);
+    events.close();
+    if (ctx.replacement_stdin >= 0) {
+      if (::dup2(ctx.replacement_stdin, STDIN_FILENO) < 0) throw Error::from_errno("dup2 stdin");
+      ::close(ctx.replacement_stdin);
+    }
+    exec_runc(runc.path, argv, envp);
+  } catch (const std::exception& e) {
+    RuncLog::for_args(args).fatal(std::string("runc-guard: ") + e.what());
+    return 1;
+  }
+}
+
+}  // namespace rg
