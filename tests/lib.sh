@@ -1,0 +1,74 @@
+# Shared helpers for the shell test tiers (sourced). Every test runs as root against the real runc.
+set -euo pipefail
+
+RG_BUILD=${RG_BUILD:?RG_BUILD must point at the build directory}
+RG_SOURCE=${RG_SOURCE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+GUARD="$RG_BUILD/runc-guard"
+GUARDCTL="$RG_BUILD/runc-guardctl"
+REAL_RUNC=${REAL_RUNC:-/usr/bin/runc}
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+need() {
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || fail "required tool '$tool' is not installed (tests/run.sh installs it)"
+  done
+}
+
+[ "$(id -u)" = 0 ] || fail "these tests drive real runc and need root"
+[ -x "$GUARD" ] || fail "$GUARD not built"
+[ -x "$REAL_RUNC" ] || fail "real runc not found at $REAL_RUNC (apt-get install runc)"
+need jq busybox
+
+# make_workdir VAR: a temp dir removed on exit (with everything registered through on_exit).
+RG_EXIT_HOOKS=()
+on_exit() { RG_EXIT_HOOKS+=("$*"); }
+run_exit_hooks() {
+  local i
+  for ((i = ${#RG_EXIT_HOOKS[@]} - 1; i >= 0; i--)); do eval "${RG_EXIT_HOOKS[$i]}" || true; done
+}
+trap run_exit_hooks EXIT
+
+make_workdir() {
+  local dir
+  dir=$(mktemp -d /tmp/rg-test.XXXXXX)
+  on_exit "rm -rf '$dir'"
+  echo "$dir"
+}
+
+# make_rootfs DIR: a busybox root filesystem (busybox-static) with every applet linked.
+make_rootfs() {
+  local rootfs=$1 applet
+  mkdir -p "$rootfs/bin" "$rootfs/proc" "$rootfs/dev" "$rootfs/sys" "$rootfs/tmp" "$rootfs/etc"
+  cp "$(command -v busybox)" "$rootfs/bin/busybox"
+  for applet in $("$rootfs/bin/busybox" --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$rootfs/bin/$applet"
+  done
+}
+
+# make_bundle DIR ARGS...: a runc bundle running ARGS (no terminal) over a shared busybox rootfs.
+make_bundle() {
+  local bundle=$1
+  shift
+  mkdir -p "$bundle"
+  [ -d "$bundle/rootfs" ] || make_rootfs "$bundle/rootfs"
+  (cd "$bundle" && rm -f config.json && "$REAL_RUNC" spec)
+  local args
+  args=$(printf '%s\n' "$@" | jq -R . | jq -s -c .)
+  jq --argjson args "$args" '.process.terminal = false | .process.args = $args' "$bundle/config.json" >"$bundle/config.json.new"
+  mv "$bundle/config.json.new" "$bundle/config.json"
+}
+
+# write_config FILE JSON: a runc-guard config (root-owned, 0644 as the runtime requires).
+write_config() {
+  printf '%s\n' "$2" >"$1"
+  chmod 0644 "$1"
+}
+
+# cleanup_container ROOT ID: force-delete a container if it exists.
+cleanup_container() {
+  "$REAL_RUNC" --root "$1" delete --force "$2" >/dev/null 2>&1 || true
+}
