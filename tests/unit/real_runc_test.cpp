@@ -46,8 +46,14 @@ TEST(RealRunc, ConfiguredPathMustExistAndBeExecutable) {
   c.runtime.path = "/nonexistent/runc";
   c.source = "/etc/runc-guard/config.json";
   EXPECT_THROW(locate_real_runc(c, nullptr), Error);
-  c.runtime.path = "/etc/hostname";
+  char tmpl[] = "/tmp/rg-notexec-XXXXXX";
+  int fd = ::mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  ::fchmod(fd, 0644);
+  ::close(fd);
+  c.runtime.path = tmpl;
   EXPECT_THROW(locate_real_runc(c, nullptr), Error);
+  ::unlink(tmpl);
 }
 
 }  // namespace
