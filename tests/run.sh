@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what the tests need (Debian packages), builds runc-guard, and runs every test tier:
+# unit (GoogleTest), integration (built binaries against the real runc and kernel), e2e (real dockerd and
+# containerd). Usage: ./tests/run.sh [ctest args...], e.g. ./tests/run.sh -L unit
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libseccomp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libboost-dev libssl-dev libcli11-dev
+  libtomlplusplus-dev libgtest-dev libgmock-dev libcap-dev
+  runc busybox-static docker.io containerd jq iproute2 util-linux file binutils python3 python3-yaml dpkg-dev
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "tests/run.sh: installing ${missing[*]}"
+  if [ "$(id -u)" != 0 ]; then
+    echo "tests/run.sh: must run as root to install packages and drive runc" >&2
+    exit 2
+  fi
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+BUILD=${RG_BUILD_DIR:-build}
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release
+cmake --build "$BUILD" -j"$(nproc)"
+cd "$BUILD"
+ctest --output-on-failure --timeout 900 "$@"
