@@ -41,7 +41,7 @@ void HazardGuard::apply(InvocationContext& ctx) {
   if (policy == "watch") {
     ctx.watch.seccomp_hazard = true;
   } else if (policy == "reject" && !ctx.observe_only()) {
-    throw Error::refusal("runc-guard: " + verdict.message +
+    throw Error::refusal(verdict.message +
                          " (uid 0 is over /proc/sys/fs/pipe-user-pages-soft; raise that limit, shrink the "
                          "profile, or set seccomp.on_hazard to \"watch\")");
   }

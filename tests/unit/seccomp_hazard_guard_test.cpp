@@ -83,7 +83,7 @@ TEST_F(SeccompHazardGuard, HazardousBundleUnderReducedPipes) {
   const GuardRun reject = run(bundle, "reject");
   ASSERT_TRUE(reject.error);
   EXPECT_TRUE(reject.error->is_refusal());
-  EXPECT_EQ(std::string(reject.error->what()).rfind("runc-guard: runc init may block exporting seccomp: ", 0), 0u)
+  EXPECT_EQ(std::string(reject.error->what()).rfind("runc init may block exporting seccomp: ", 0), 0u)
       << reject.error->what();
   EXPECT_NE(std::string(reject.error->what()).find("B program > 8192 B pipe"), std::string::npos);
   EXPECT_NE(reject.events.find("seccomp.hazard"), std::string::npos);
