@@ -40,6 +40,15 @@ std::string dirname_of(const std::string& path) {
 }
 
 namespace {
+AtomicWriteStepHook g_step_hook = nullptr;
+void step_done(std::string_view step) {
+  if (g_step_hook) g_step_hook(step);
+}
+}  // namespace
+
+void set_atomic_write_step_hook(AtomicWriteStepHook hook) noexcept { g_step_hook = hook; }
+
+namespace {
 void write_all(int fd, std::string_view data, const std::string& name) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
@@ -65,18 +74,25 @@ void write_file_atomic(const std::string& path, std::string_view content, std::o
   UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
   if (!fd) throw Error::from_errno("create temporary file in " + dir);
   try {
+    step_done("created");
     write_all(fd.get(), content, tmpl);
+    step_done("written");
     if (::fchmod(fd.get(), ownership->mode) != 0) throw Error::from_errno("fchmod " + tmpl);
+    step_done("chmod");
     if (::fchown(fd.get(), ownership->uid, ownership->gid) != 0) throw Error::from_errno("fchown " + tmpl);
+    step_done("chown");
     if (::fsync(fd.get()) != 0) throw Error::from_errno("fsync " + tmpl);
+    step_done("fsync");
     fd.reset();
     if (::rename(tmpl.c_str(), path.c_str()) != 0) throw Error::from_errno("rename " + tmpl + " to " + path);
+    step_done("renamed");
   } catch (...) {
     ::unlink(tmpl.c_str());
     throw;
   }
   UniqueFd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dirfd) ::fsync(dirfd.get());  // durability of the rename; the replace itself is already atomic
+  step_done("dir_fsync");
 }
 
 }  // namespace rg

@@ -27,4 +27,9 @@ void write_file_atomic(const std::string& path, std::string_view content,
 
 std::string dirname_of(const std::string& path);
 
+// Test hook: called with the name of each step of write_file_atomic as it completes ("created", "written",
+// "chmod", "chown", "fsync", "renamed", "dir_fsync"), so tests can kill -9 the process exactly there.
+using AtomicWriteStepHook = void (*)(std::string_view step);
+void set_atomic_write_step_hook(AtomicWriteStepHook hook) noexcept;
+
 }  // namespace rg

@@ -40,6 +40,7 @@ class InvocationContext {
   RuncLog& runc_log;               // messages for the user, in runc's --log format
   EventLog& events;                // decisions, JSON lines
   WatchPlan watch;
+  std::string runc_path;  // the real runc that will be exec'd (e.g. to ask its version)
 
   // Replacement for runc's stdin (e.g. a filtered `update -r -` document); -1 keeps the caller's stdin.
   int replacement_stdin = -1;

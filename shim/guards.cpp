@@ -1,9 +1,18 @@
 #include "shim/runtime.h"
 
+#include "oci/kmem_accounting_guard.h"
+#include "oci/kmem_spec_guard.h"
+#include "oci/kmem_update_guard.h"
+#include "seccomp/hazard_guard.h"
+
 namespace rg {
 
 std::vector<std::unique_ptr<Guard>> make_guards() {
   std::vector<std::unique_ptr<Guard>> guards;
+  guards.push_back(make_kmem_spec_guard());        // before accounting: stripping changes what runc sees
+  guards.push_back(make_kmem_update_guard());
+  guards.push_back(make_kmem_accounting_guard());
+  guards.push_back(seccomp::make_hazard_guard());  // after kmem: a rejected create needs no seccomp work
   return guards;
 }
 
