@@ -11,6 +11,7 @@
 
 #include "oci/error.h"
 #include "oci/files.h"
+#include "oci/kernel_release.h"
 
 namespace rg {
 namespace {
@@ -214,6 +215,11 @@ Config parse_config(std::string_view text, std::string_view filename) {
     v.string(k, "policy", "kernel_memory.policy", c.kernel_memory.policy, {"strip", "reject", "allow"});
     v.string(k, "min_kernel", "kernel_memory.min_kernel", c.kernel_memory.min_kernel);
     v.string(k, "kernel_release", "kernel_memory.kernel_release", c.kernel_memory.kernel_release);
+    // A typo here would otherwise fail open on every create; refuse it at load and in `config check`.
+    if (!parse_kernel_release(c.kernel_memory.min_kernel))
+      v.fail("kernel_memory.min_kernel", "\"" + c.kernel_memory.min_kernel + "\" is not a kernel version like \"4.0\"");
+    if (!c.kernel_memory.kernel_release.empty() && !parse_kernel_release(c.kernel_memory.kernel_release))
+      v.fail("kernel_memory.kernel_release", "\"" + c.kernel_memory.kernel_release + "\" is not a kernel release");
   }
   if (root.contains("metrics")) {
     const Json& m = v.object(root, "metrics", "metrics", {"textfile_dir"});

@@ -89,6 +89,10 @@ TEST(Config, WrongTypes) {
   EXPECT_NE(refusal_of("{\"kernel_memory\": {\"policy\": \"drop\"}}").find("kernel_memory.policy"), std::string::npos);
   EXPECT_NE(refusal_of("{\"seccomp\": {\"on_hazard\": 1}}").find("seccomp.on_hazard"), std::string::npos);
   EXPECT_NE(refusal_of("[1,2]").find("object"), std::string::npos);
+  EXPECT_NE(refusal_of("{\"kernel_memory\": {\"min_kernel\": \"four\"}}").find("kernel_memory.min_kernel"),
+            std::string::npos);
+  EXPECT_NE(refusal_of("{\"kernel_memory\": {\"kernel_release\": \"el7\"}}").find("kernel_memory.kernel_release"),
+            std::string::npos);
 }
 
 class TempDir {
