@@ -1,6 +1,28 @@
 #include "shim/watchdog.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <nlohmann/json.hpp>
+
+#include "oci/error.h"
+#include "oci/fd.h"
+
 namespace rg {
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
 
 bool watchdog_applies(const RuncArgs& args) {
   if (args.wants_help()) return false;
@@ -8,10 +30,136 @@ bool watchdog_applies(const RuncArgs& args) {
   return c == "create" || c == "run" || c == "start" || c == "exec" || c == "restore";
 }
 
+namespace {
+
+std::string absolute(const std::string& path, const std::string& cwd) {
+  if (path.empty() || path.front() == '/') return path;
+  return cwd + "/" + path;
+}
+
+std::string current_dir() {
+  char buf[PATH_MAX];
+  if (!::getcwd(buf, sizeof buf)) throw Error::from_errno("getcwd");
+  return buf;
+}
+
+// Every inherited fd closed, 0-2 on /dev/null, the runc pidfd kept as fd 3: the watchdog must never hold
+// the caller's stdout pipe or the container's stdio open (containerd waits for EOF on them).
+int isolate_fds(int runc_pidfd) {
+  int pidfd = runc_pidfd >= 0 ? ::fcntl(runc_pidfd, F_DUPFD_CLOEXEC, 3) : -1;
+  int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  int null_high = null_fd >= 0 ? ::fcntl(null_fd, F_DUPFD_CLOEXEC, 3) : -1;
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (null_high >= 0) ::dup2(null_high, fd);  // dup2 clears FD_CLOEXEC: 0-2 stay /dev/null in children
+    else ::close(fd);
+  }
+  int keep = -1;
+  if (pidfd >= 0) {
+    keep = 3;
+    if (pidfd != 3 && ::dup3(pidfd, 3, O_CLOEXEC) < 0) keep = -1;
+  }
+  unsigned first_to_close = keep == 3 ? 4 : 3;
+  if (::syscall(SYS_close_range, first_to_close, ~0U, 0) != 0) {
+    // Kernels before 5.9: close what is open.
+    long max_fd = ::sysconf(_SC_OPEN_MAX);
+    for (long fd = first_to_close; fd < (max_fd > 0 ? max_fd : 65536); ++fd) ::close(static_cast<int>(fd));
+  }
+  return keep;
+}
+
+// The watchdog process proper: never returns into the runtime's code.
+[[noreturn]] void watchdog_main(WatchSpec spec, int inherited_pidfd, bool watch_inits) {
+  int pidfd = isolate_fds(inherited_pidfd);
+  ::prctl(PR_SET_NAME, kWatchdogComm, 0, 0, 0);
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGCHLD, SIG_DFL);  // we wait for `runc delete`
+  ::signal(SIGHUP, SIG_IGN);
+  if (::chdir("/") != 0) {
+    // Keeping the caller's cwd is harmless for correctness; only a busy mount would suffer.
+  }
+  int code = 0;
+  try {
+    EventLog events(spec.events_path, spec.command, spec.container_id);
+    if (spec.runc.start_time == 0) {
+      auto st = read_proc_stat(spec.proc_root, spec.runc.pid);
+      if (st) spec.runc.start_time = st->start_time;
+    }
+    InitWatcher watcher(spec, pidfd, events);
+    WatchEnd end = WatchEnd::RuncExited;
+    if (watch_inits) {
+      end = watcher.run();
+    } else {
+      // Post-exit work only (watchdog.enabled is false): wait for runc to exit.
+      while (!watcher.wait_for_runc_exit(std::chrono::minutes(1))) {
+      }
+    }
+    // After a deadline kill too: `delete --force` removed the state, so a failed create's cgroups go.
+    if (end != WatchEnd::InitExeced) watcher.after_runc_exit();
+    events.close();
+  } catch (...) {
+    code = 1;
+  }
+  ::_exit(code);
+}
+
+}  // namespace
+
+WatchSpec make_watch_spec(const WatchdogRequest& request, pid_t runc_pid, const std::string& cwd) {
+  // Guards may have rewritten argv: the global flags passed on to `delete --force` come from the final one.
+  RuncArgs final_args = parse_runc_args(request.argv);
+  WatchSpec spec;
+  spec.runc.pid = runc_pid;
+  spec.runc_path = request.runc_path;
+  spec.command = final_args.command;
+  spec.container_id = final_args.container_id();
+  spec.state_root = absolute(final_args.root(), cwd);
+  spec.cwd = cwd;
+  if (final_args.command_index)
+    spec.global_flags.assign(request.argv.begin() + 1, request.argv.begin() + static_cast<long>(*final_args.command_index));
+  spec.detached = final_args.flag_bool("detach");
+  spec.log_path = absolute(final_args.log_path(), cwd);
+  spec.log_format = final_args.log_format();
+  spec.events_path = request.config.log.events;
+  spec.observe = request.config.mode == Mode::Observe;
+  spec.unstick = request.config.watchdog.unstick;
+  spec.init_timeout = std::chrono::seconds(request.config.watchdog.init_timeout_s);
+  spec.plan = request.plan;
+  return spec;
+}
+
 void start_watchdog(const WatchdogRequest& request, EventLog& events) noexcept {
-  // Post-exit work described by the plan is carried out by the watchdog process (watchdog issue).
-  (void)request;
-  (void)events;
+  try {
+    bool watch_inits = request.config.watchdog.enabled;
+    if (!watch_inits && request.plan.cgroup_dirs_to_remove_if_create_failed.empty()) return;
+    pid_t self = ::getpid();
+    WatchSpec spec = make_watch_spec(request, self, current_dir());
+    // A pidfd on ourselves (runc after the exec) tells the watchdog the moment runc exits; it is O_CLOEXEC,
+    // so runc never sees it.
+    UniqueFd runc_pidfd(static_cast<int>(::syscall(SYS_pidfd_open, self, 0)));
+    if (!runc_pidfd) {
+      auto st = read_proc_stat(spec.proc_root, self);
+      if (!st) throw Error("cannot read our own /proc stat");
+      spec.runc.start_time = st->start_time;
+    }
+    pid_t intermediate = ::fork();
+    if (intermediate < 0) throw Error::from_errno("fork watchdog");
+    if (intermediate == 0) {
+      // Double fork + setsid: the watchdog is nobody's child we know of and has no controlling terminal.
+      ::setsid();
+      pid_t watchdog = ::fork();
+      if (watchdog != 0) ::_exit(watchdog < 0 ? 1 : 0);
+      watchdog_main(std::move(spec), runc_pidfd.get(), watch_inits);
+    }
+    int status = 0;
+    while (::waitpid(intermediate, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0) throw Error("could not fork the watchdog");
+  } catch (const std::exception& e) {
+    events.emit("watchdog.failed", {{"error", e.what()}});
+  }
 }
 
 }  // namespace rg

@@ -1,0 +1,199 @@
+// The watchdog's decisions as pure logic: the blocked rule, polling, sizes, the user's message, the spec
+// built from runc's argv, and the descendant scan over a fake /proc.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "oci/args.h"
+#include "shim/blocked_inits.h"
+#include "shim/watchdog.h"
+#include "shim/watchdog_loop.h"
+
+namespace rg {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+BlockedWrite write_on(pid_t tid, int fd, std::uint64_t inode) {
+  BlockedWrite w;
+  w.tid = tid;
+  w.fd = fd;
+  w.pipe_inode = inode;
+  w.fill = {8192, 8192};
+  return w;
+}
+
+TEST(BlockDetector, NeedsTheSameBlockOnTwoLooksAtLeast100msApart) {
+  BlockDetector d;
+  ProcessIdentity init{10, 555};
+  auto t0 = WatchClock::time_point{} + 1s;
+  EXPECT_FALSE(d.observe(init, write_on(10, 6, 99), t0));
+  EXPECT_EQ(d.next_confirmation_due(), t0 + 100ms);
+  EXPECT_FALSE(d.observe(init, write_on(10, 6, 99), t0 + 99ms));  // too soon
+  auto confirmed = d.observe(init, write_on(10, 6, 99), t0 + 100ms);
+  ASSERT_TRUE(confirmed);
+  EXPECT_EQ(confirmed->first_seen, t0);
+  EXPECT_EQ(confirmed->write.fd, 6);
+  // Reported once per episode.
+  EXPECT_FALSE(d.observe(init, write_on(10, 6, 99), t0 + 300ms));
+  EXPECT_FALSE(d.next_confirmation_due());
+}
+
+TEST(BlockDetector, AnyChangeOrAnUnblockedLookStartsOver) {
+  BlockDetector d;
+  ProcessIdentity init{10, 555};
+  auto t0 = WatchClock::time_point{} + 1s;
+  d.observe(init, write_on(10, 6, 99), t0);
+  EXPECT_FALSE(d.observe(init, write_on(11, 6, 99), t0 + 150ms));  // another thread
+  EXPECT_FALSE(d.observe(init, write_on(11, 7, 99), t0 + 300ms));  // another fd
+  EXPECT_FALSE(d.observe(init, write_on(11, 7, 98), t0 + 450ms));  // another pipe
+  EXPECT_FALSE(d.observe(init, std::nullopt, t0 + 600ms));         // progress: not blocked
+  EXPECT_FALSE(d.observe(init, write_on(11, 7, 98), t0 + 700ms));
+  EXPECT_TRUE(d.observe(init, write_on(11, 7, 98), t0 + 800ms));
+  // A new episode after it moved on is reported again.
+  d.observe(init, std::nullopt, t0 + 900ms);
+  d.observe(init, write_on(11, 7, 98), t0 + 1000ms);
+  EXPECT_TRUE(d.observe(init, write_on(11, 7, 98), t0 + 1100ms));
+}
+
+TEST(BlockDetector, InitsAreTrackedByPidAndStartTime) {
+  BlockDetector d;
+  auto t0 = WatchClock::time_point{} + 1s;
+  d.observe({10, 555}, write_on(10, 6, 99), t0);
+  // Same pid, another process (reused pid): its own episode.
+  EXPECT_FALSE(d.observe({10, 556}, write_on(10, 6, 99), t0 + 200ms));
+  d.forget({10, 555});
+  EXPECT_EQ(d.next_confirmation_due(), t0 + 300ms);
+}
+
+TEST(PollSchedule, FirstLookSoonFasterOnHazard) {
+  EXPECT_EQ(poll_schedule(false).first, 50ms);
+  EXPECT_EQ(poll_schedule(false).steady, 100ms);
+  EXPECT_LT(poll_schedule(true).first, poll_schedule(false).first);
+  EXPECT_LT(poll_schedule(true).steady, poll_schedule(false).steady);
+}
+
+TEST(UnstickTargetSize, PredictionFallbackDoublingAndCap) {
+  EXPECT_EQ(unstick_target_size(std::nullopt, 8192), 1u << 20);  // no prediction: 1 MiB
+  EXPECT_EQ(unstick_target_size(12152, 4096), 16384u);           // rounded up to a power of two
+  EXPECT_EQ(unstick_target_size(100, 65536), 131072u);           // always more than it has now
+  EXPECT_EQ(unstick_target_size(std::size_t{1} << 30, 4096), kUnstickMaxBytes);
+  EXPECT_EQ(unstick_target_size(std::nullopt, kUnstickMaxBytes), kUnstickMaxBytes);  // cannot grow: caller stops
+}
+
+TEST(DeadlineMessage, SaysWhatTheInitWasStuckOn) {
+  EXPECT_EQ(deadline_message(60s, write_on(1, 6, 2), "", true),
+            "runc-guard: runc init did not finish within 60s (blocked writing fd 6, pipe 8192 B full); killed and "
+            "cleaned up");
+  EXPECT_EQ(deadline_message(10s, std::nullopt, "do_epoll_wait", false),
+            "runc-guard: runc init did not finish within 10s (waiting in do_epoll_wait); killed");
+  EXPECT_EQ(deadline_message(5s, std::nullopt, "0", false), "runc-guard: runc init did not finish within 5s (still running); killed");
+}
+
+TEST(InitIdentity, CommAndExe) {
+  EXPECT_TRUE(is_runc_init_comm("runc:[0:PARENT]"));
+  EXPECT_TRUE(is_runc_init_comm("runc:[1:CHILD]"));
+  EXPECT_TRUE(is_runc_init_comm("runc:[2:INIT]"));
+  EXPECT_FALSE(is_runc_init_comm("runc"));
+  EXPECT_FALSE(is_runc_init_comm("runc:[3:EVIL]"));
+  EXPECT_TRUE(exe_is_runc({"/memfd:runc_cloned:/proc/self/exe (deleted)", 1, 2}, std::nullopt));
+  EXPECT_FALSE(exe_is_runc({"/memfd:something (deleted)", 1, 2}, std::nullopt));
+  // runc 1.1's bindfd clone reads as "/" but is the same file as the binary.
+  EXPECT_TRUE(exe_is_runc({"/", 65024, 1053348}, FileId{65024, 1053348}));
+  EXPECT_FALSE(exe_is_runc({"/usr/bin/sleep", 65024, 7}, FileId{65024, 1053348}));
+}
+
+TEST(StateJson, InitPidAndStartTime) {
+  char tmpl[] = "/tmp/rg-state-XXXXXX";
+  std::string root = ::mkdtemp(tmpl);
+  fs::create_directories(root + "/c1");
+  std::ofstream(root + "/c1/state.json") << R"({"id":"c1","init_process_pid":4474,"init_process_start":123818})";
+  fs::create_directories(root + "/c2");
+  std::ofstream(root + "/c2/state.json") << R"({"id":"c2","init_process_pid":12,"init_process_start":"99"})";
+  auto s1 = read_state_init(root, "c1");
+  ASSERT_TRUE(s1);
+  EXPECT_EQ(s1->init.pid, 4474);
+  EXPECT_EQ(s1->init.start_time, 123818u);
+  EXPECT_EQ(read_state_init(root, "c2")->init.start_time, 99u);
+  EXPECT_FALSE(read_state_init(root, "missing"));
+  fs::remove_all(root);
+}
+
+TEST(WatchSpec, FromRuncArgv) {
+  Config config;
+  config.watchdog.init_timeout_s = 7;
+  config.watchdog.unstick = false;
+  config.mode = Mode::Observe;
+  std::vector<std::string> argv{"runc", "--root", "state", "--log", "log.json", "--log-format", "json",
+                                "exec", "-d", "--pid-file", "p", "c1", "sh"};
+  RuncArgs args = parse_runc_args(argv);
+  WatchPlan plan;
+  plan.predicted_seccomp_bytes = 12000;
+  WatchSpec spec = make_watch_spec(WatchdogRequest{config, args, argv, "/usr/bin/runc", plan}, 42, "/work/dir");
+  EXPECT_EQ(spec.runc.pid, 42);
+  EXPECT_EQ(spec.command, "exec");
+  EXPECT_EQ(spec.container_id, "c1");
+  EXPECT_EQ(spec.state_root, "/work/dir/state");
+  EXPECT_EQ(spec.log_path, "/work/dir/log.json");
+  EXPECT_EQ(spec.log_format, "json");
+  EXPECT_EQ(spec.global_flags, (std::vector<std::string>{"--root", "state", "--log", "log.json", "--log-format", "json"}));
+  EXPECT_TRUE(spec.detached);
+  EXPECT_TRUE(spec.observe);
+  EXPECT_FALSE(spec.unstick);
+  EXPECT_EQ(spec.init_timeout, 7s);
+  EXPECT_EQ(spec.plan.predicted_seccomp_bytes, 12000u);
+
+  std::vector<std::string> run{"runc", "run", "--bundle", "/b", "c2"};
+  RuncArgs run_args = parse_runc_args(run);
+  WatchSpec run_spec = make_watch_spec(WatchdogRequest{config, run_args, run, "/usr/bin/runc", {}}, 1, "/");
+  EXPECT_EQ(run_spec.state_root, "/run/runc");
+  EXPECT_TRUE(run_spec.global_flags.empty());
+  EXPECT_FALSE(run_spec.detached);
+  EXPECT_EQ(run_spec.log_path, "");
+}
+
+TEST(WatchdogApplies, OnlyCommandsThatStartInits) {
+  for (std::string c : {"create", "run", "start", "exec", "restore"})
+    EXPECT_TRUE(watchdog_applies(parse_runc_args(std::vector<std::string>{"runc", c, "x"}))) << c;
+  for (std::string c : {"delete", "state", "kill", "update", "ps", "list"})
+    EXPECT_FALSE(watchdog_applies(parse_runc_args(std::vector<std::string>{"runc", c, "x"}))) << c;
+  EXPECT_FALSE(watchdog_applies(parse_runc_args(std::vector<std::string>{"runc", "create", "--help"})));
+}
+
+// Descendants on a fake /proc: children, grandchildren (possibly read in the same look), strangers, and a
+// descendant that stays one when reparented.
+TEST(DescendantTracker, FindsDescendantsIncrementally) {
+  char tmpl[] = "/tmp/rg-desc-XXXXXX";
+  std::string root = ::mkdtemp(tmpl);
+  auto proc = [&](pid_t pid, pid_t ppid, std::uint64_t start, const std::string& comm) {
+    fs::create_directories(root + "/" + std::to_string(pid));
+    std::ofstream(root + "/" + std::to_string(pid) + "/stat")
+        << pid << " (" << comm << ") S " << ppid << " 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 " << start
+        << " 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+  };
+  auto pids_of = [](const std::vector<ProcStat>& v) {
+    std::vector<pid_t> out;
+    for (const auto& s : v) out.push_back(s.pid);
+    return out;
+  };
+  proc(100, 1, 10, "runc");
+  proc(50, 101, 12, "runc:[1:CHILD]");  // lower pid than its parent (pid wrap): still found
+  proc(101, 100, 11, "runc:[0:PARENT]");
+  proc(200, 1, 5, "sshd");
+  DescendantTracker tracker(root, {100, 10});
+  EXPECT_EQ(pids_of(tracker.refresh()), (std::vector<pid_t>{50, 101}));
+  proc(102, 100, 13, "runc:[2:INIT]");
+  proc(300, 200, 14, "bash");
+  EXPECT_EQ(pids_of(tracker.refresh()), (std::vector<pid_t>{50, 101, 102}));
+  // 101 exits, 50 is reparented to init: still runc's.
+  fs::remove_all(root + "/101");
+  proc(50, 1, 12, "runc:[1:CHILD]");
+  EXPECT_EQ(pids_of(tracker.refresh()), (std::vector<pid_t>{50, 102}));
+  fs::remove_all(root);
+}
+
+}  // namespace
+}  // namespace rg
