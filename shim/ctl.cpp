@@ -5,6 +5,9 @@
 
 #include "oci/config.h"
 #include "oci/error.h"
+#include "shim/ctl_doctor.h"
+#include "shim/ctl_install.h"
+#include "seccomp/cli.h"
 
 namespace rg {
 
@@ -28,6 +31,9 @@ int run_ctl(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("runc-guardctl ") + RUNC_GUARD_VERSION);
   add_config_commands(app);
+  seccomp::add_seccomp_commands(app);
+  add_install_commands(app);
+  add_doctor_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

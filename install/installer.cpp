@@ -1,0 +1,281 @@
+#include "install/installer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "install/diff.h"
+#include "oci/config.h"
+#include "oci/error.h"
+#include "oci/files.h"
+
+namespace rg::install {
+namespace {
+
+using Json = nlohmann::json;
+
+struct CurrentFile {
+  std::optional<std::string> content;  // nullopt: the file does not exist
+  FileOwnership ownership{0644, 0, 0};
+};
+
+CurrentFile read_current(const std::string& path) {
+  CurrentFile file;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return file;
+    throw Error::refusal(Error::from_errno("cannot read " + path).what());
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw Error::from_errno("stat " + path);
+  if (!S_ISREG(st.st_mode)) throw Error::refusal(path + " is not a regular file; nothing was changed");
+  file.content = read_fd(fd.get(), path);
+  file.ownership = {static_cast<mode_t>(st.st_mode & 07777), st.st_uid, st.st_gid};
+  return file;
+}
+
+std::optional<std::string> read_if_exists(const std::string& path) { return read_current(path).content; }
+
+// <state>/<engine>/<config path>.{json,orig,installed}: one record per engine config file.
+struct RecordPaths {
+  std::string base;
+  std::string record() const { return base + ".json"; }
+  std::string original() const { return base + ".orig"; }
+  std::string installed() const { return base + ".installed"; }
+};
+
+RecordPaths record_paths(const std::string& state_dir, Engine engine, const std::string& config_path) {
+  return {state_dir + "/" + std::string(engine_name(engine)) + config_path};
+}
+
+void make_private_dirs(const std::string& dir) {
+  std::string partial;
+  std::size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = dir.find('/', pos + 1);
+    partial = dir.substr(0, pos);
+    if (partial.empty()) continue;
+    if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) throw Error::from_errno("mkdir " + partial);
+  }
+}
+
+std::string absolute(const std::string& path) {
+  if (path.empty() || path.front() == '/') return path;
+  char cwd[4096];
+  if (!::getcwd(cwd, sizeof cwd)) throw Error::from_errno("getcwd");
+  return std::string(cwd) + "/" + path;
+}
+
+void require_parent_dir(const std::string& path, Engine engine) {
+  std::string dir = dirname_of(path);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return;
+  if (engine == Engine::Crio) {
+    // CRI-O reads its drop-in directory only if it exists; create it when CRI-O itself is configured here.
+    struct stat etc {};
+    std::string crio_etc = dirname_of(dir);
+    if (::stat(crio_etc.c_str(), &etc) == 0 && S_ISDIR(etc.st_mode)) {
+      if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw Error::from_errno("mkdir " + dir);
+      return;
+    }
+  }
+  throw Error::refusal("directory " + dir + " does not exist: is " + std::string(engine_name(engine)) +
+                       " installed on this node? (or pass --config PATH)");
+}
+
+void require_runtime_binary(const std::string& binary) {
+  if (binary.empty() || binary.front() != '/') throw Error::refusal("runtime binary must be an absolute path: " + binary);
+  struct stat st {};
+  if (::stat(binary.c_str(), &st) != 0) throw Error::refusal(Error::from_errno("runtime binary " + binary).what());
+  if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+    throw Error::refusal("runtime binary " + binary + " is not an executable file");
+  // The engines run it as root for every container: the same StrictModes rule as for runc itself.
+  require_secure_stat(st, binary, "runtime binary");
+}
+
+EditedConfig edit_for(const InstallRequest& request, const std::optional<std::string>& original,
+                      const std::string& path) {
+  switch (request.engine) {
+    case Engine::Docker:
+      return add_docker_runtime(original ? std::optional<std::string_view>(*original) : std::nullopt,
+                                request.runtime, path);
+    case Engine::Containerd:
+      return add_containerd_runtime(original ? std::optional<std::string_view>(*original) : std::nullopt,
+                                    request.runtime, path);
+    case Engine::Crio:
+      return crio_dropin(request.runtime);
+  }
+  throw Error("unknown engine");
+}
+
+std::string diff_of(const std::optional<std::string>& before, const std::optional<std::string>& after,
+                    const std::string& path) {
+  return unified_diff(before.value_or(""), after.value_or(""), before ? path : "/dev/null",
+                      after ? path + " (runc-guard)" : "/dev/null");
+}
+
+struct LoadedRecord {
+  InstallRecord info;
+  FileOwnership original_ownership{0644, 0, 0};
+  std::optional<std::string> original;
+  std::string installed;
+};
+
+std::optional<LoadedRecord> load_record(const RecordPaths& paths, Engine engine, const std::string& config_path) {
+  auto record_text = read_if_exists(paths.record());
+  if (!record_text) return std::nullopt;
+  LoadedRecord loaded;
+  try {
+    Json j = Json::parse(*record_text);
+    loaded.info = {engine,
+                   config_path,
+                   j.at("runtime_name").get<std::string>(),
+                   j.at("binary").get<std::string>(),
+                   j.at("as_default").get<bool>(),
+                   j.at("original_existed").get<bool>()};
+    loaded.original_ownership = {j.at("original_mode").get<mode_t>(), j.at("original_uid").get<uid_t>(),
+                                 j.at("original_gid").get<gid_t>()};
+  } catch (const Json::exception& e) {
+    throw Error::refusal("install record " + paths.record() + " is damaged (" + e.what() + "); the backup of " +
+                         config_path + " is " + paths.original());
+  }
+  if (loaded.info.original_existed) {
+    loaded.original = read_if_exists(paths.original());
+    if (!loaded.original)
+      throw Error::refusal("backup " + paths.original() + " of " + config_path + " is missing; refusing to guess");
+  }
+  auto installed = read_if_exists(paths.installed());
+  if (!installed) throw Error::refusal("install record " + paths.installed() + " is missing; refusing to guess");
+  loaded.installed = std::move(*installed);
+  return loaded;
+}
+
+void remove_record(const RecordPaths& paths) {
+  for (const auto& p : {paths.installed(), paths.original(), paths.record()}) ::unlink(p.c_str());
+}
+
+}  // namespace
+
+Outcome install(const InstallRequest& request) {
+  const std::string path = absolute(request.config_path.empty() ? default_config_path(request.engine) : request.config_path);
+  require_runtime_binary(request.runtime.binary);
+  require_parent_dir(path, request.engine);
+  CurrentFile current = read_current(path);
+  RecordPaths paths = record_paths(request.state_dir, request.engine, path);
+  Outcome outcome{path, false, {}, {}};
+
+  if (auto previous = load_record(paths, request.engine, path)) {
+    bool same_request = previous->info.runtime_name == request.runtime.name &&
+                        previous->info.binary == request.runtime.binary &&
+                        previous->info.as_default == request.runtime.as_default;
+    if (current.content == previous->installed) {
+      if (!same_request)
+        throw Error::refusal("runc-guard is already installed in " + path + " as \"" + previous->info.runtime_name +
+                             "\" (binary " + previous->info.binary + (previous->info.as_default ? ", default" : "") +
+                             "); run runc-guardctl uninstall " + std::string(engine_name(request.engine)) + " first");
+      outcome.notes.push_back("already installed in " + path + "; nothing to do");
+      return outcome;
+    }
+    // A crash between saving the backup and replacing the file leaves a record of an install that never
+    // happened: the file is still the original, so start over.
+    if (current.content != previous->original) {
+      throw Error::refusal(path + " was changed after runc-guard was installed (record in " + paths.record() +
+                           "); run runc-guardctl uninstall " + std::string(engine_name(request.engine)) + " first");
+    }
+    if (!request.dry_run) remove_record(paths);
+  }
+  if (request.engine == Engine::Crio && current.content)
+    throw Error::refusal(path + " already exists and was not written by runc-guardctl; choose another --config");
+
+  EditedConfig edited = edit_for(request, current.content, path);
+  outcome.changed = true;
+  outcome.diff = diff_of(current.content, edited.text, path);
+  outcome.notes = std::move(edited.notes);
+  if (request.dry_run) return outcome;
+
+  // Backup and record first: once the new file is in place, uninstall can always find the way back.
+  make_private_dirs(dirname_of(paths.base));
+  const FileOwnership private_file{0600, 0, 0};
+  if (current.content) write_file_atomic(paths.original(), *current.content, private_file);
+  write_file_atomic(paths.installed(), edited.text, private_file);
+  Json record = {{"engine", engine_name(request.engine)},
+                 {"config", path},
+                 {"runtime_name", request.runtime.name},
+                 {"binary", request.runtime.binary},
+                 {"as_default", request.runtime.as_default},
+                 {"original_existed", current.content.has_value()},
+                 {"original_mode", current.ownership.mode},
+                 {"original_uid", current.ownership.uid},
+                 {"original_gid", current.ownership.gid},
+                 {"installed_at", std::time(nullptr)}};
+  write_file_atomic(paths.record(), record.dump(2) + "\n", private_file);
+
+  write_file_atomic(path, edited.text, current.content ? std::optional<FileOwnership>(current.ownership)
+                                                       : std::optional<FileOwnership>(FileOwnership{0644, 0, 0}));
+  if (current.content) outcome.notes.push_back("backup of the original: " + paths.original());
+  return outcome;
+}
+
+Outcome uninstall(const UninstallRequest& request) {
+  const std::string path = absolute(request.config_path.empty() ? default_config_path(request.engine) : request.config_path);
+  RecordPaths paths = record_paths(request.state_dir, request.engine, path);
+  auto record = load_record(paths, request.engine, path);
+  if (!record)
+    throw Error::refusal("runc-guard is not installed in " + path + " (no install record " + paths.record() + ")");
+  CurrentFile current = read_current(path);
+  Outcome outcome{path, false, {}, {}};
+
+  if (current.content == record->original) {
+    outcome.notes.push_back(path + " is already the original; removed the stale install record");
+    if (!request.dry_run) remove_record(paths);
+    return outcome;
+  }
+  if (current.content != record->installed && !request.force)
+    throw Error::refusal(path + " was changed after runc-guard was installed; restoring the backup would lose "
+                         "those changes. Compare it with the backup " +
+                         (record->original ? paths.original() : std::string("(the file did not exist)")) +
+                         ", then rerun with --force to restore it, or remove the runtime by hand");
+
+  outcome.changed = true;
+  outcome.diff = diff_of(current.content, record->original, path);
+  if (request.dry_run) return outcome;
+  if (record->original) {
+    write_file_atomic(path, *record->original, record->original_ownership);
+  } else if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    throw Error::from_errno("remove " + path);
+  }
+  remove_record(paths);
+  outcome.notes.push_back(record->original ? "restored the original " + path : "removed " + path +
+                                                                                  " (it did not exist before install)");
+  std::vector<std::string> next_steps;
+  switch (request.engine) {
+    case Engine::Docker:
+      next_steps = docker_uninstall_notes(record->original ? std::optional<std::string_view>(*record->original)
+                                                           : std::nullopt,
+                                          record->info.as_default);
+      break;
+    case Engine::Containerd:
+      next_steps = {"restart containerd (systemctl restart containerd) so it forgets the runtime; running "
+                    "containers are not affected"};
+      break;
+    case Engine::Crio:
+      next_steps = {"restart CRI-O (systemctl restart crio) so it forgets the runtime"};
+      break;
+  }
+  outcome.notes.insert(outcome.notes.end(), next_steps.begin(), next_steps.end());
+  return outcome;
+}
+
+std::optional<InstallRecord> find_install_record(Engine engine, const std::string& config_path,
+                                                 const std::string& state_dir) {
+  std::string path = absolute(config_path.empty() ? default_config_path(engine) : config_path);
+  auto record = load_record(record_paths(state_dir, engine, path), engine, path);
+  if (!record) return std::nullopt;
+  return record->info;
+}
+
+}  // namespace rg::install

@@ -1,0 +1,9 @@
+#pragma once
+// runc-guardctl install|uninstall (docker|containerd|crio).
+namespace CLI {
+class App;
+}
+
+namespace rg {
+void add_install_commands(CLI::App& app);
+}

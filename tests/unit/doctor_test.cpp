@@ -1,0 +1,147 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "oci/files.h"
+#include "shim/doctor.h"
+#include "shim/runc_known_issues.h"
+
+namespace rg {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> issue_ids(std::string_view version) {
+  std::vector<std::string> ids;
+  for (const auto& issue : known_issues(*parse_runc_version(version))) ids.push_back(issue.id);
+  return ids;
+}
+
+TEST(RuncKnownIssues, VersionsParseAndOrder) {
+  EXPECT_EQ(parse_runc_version("1.0.0-rc93"), (RuncVersion{1, 0, 0, 93}));
+  EXPECT_EQ(parse_runc_version("1.0.0~rc93+ds1"), (RuncVersion{1, 0, 0, 93}));
+  EXPECT_EQ(parse_runc_version("1.1.5+ds1"), (RuncVersion{1, 1, 5, std::nullopt}));
+  EXPECT_EQ(parse_runc_version("v1.1.12"), (RuncVersion{1, 1, 12, std::nullopt}));
+  EXPECT_EQ(parse_runc_version("1.1.12-0ubuntu2~22.04.1"), (RuncVersion{1, 1, 12, std::nullopt}));
+  EXPECT_FALSE(parse_runc_version("unknown"));
+  EXPECT_FALSE(parse_runc_version("1"));
+  EXPECT_LT(compare(*parse_runc_version("1.0.0-rc93"), *parse_runc_version("1.0.0")), 0);
+  EXPECT_LT(compare(*parse_runc_version("1.0.0-rc5"), *parse_runc_version("1.0.0-rc10")), 0);
+  EXPECT_GT(compare(*parse_runc_version("1.1.12"), *parse_runc_version("1.1.5")), 0);
+}
+
+TEST(RuncKnownIssues, TableByVersion) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(issue_ids("1.0.0-rc5"), (V{"CVE-2019-5736", "runc-implicit-kmem", "CVE-2024-21626"}));
+  EXPECT_EQ(issue_ids("1.0.0-rc6"), (V{"runc-implicit-kmem", "CVE-2024-21626"}));
+  EXPECT_EQ(issue_ids("1.0.0-rc93"), (V{"runc-init-pipe-hang", "runc-implicit-kmem", "CVE-2024-21626"}));
+  EXPECT_EQ(issue_ids("1.0.0-rc4"), (V{"CVE-2019-5736", "CVE-2024-21626"}));
+  EXPECT_EQ(issue_ids("1.0.0-rc95"), (V{"CVE-2024-21626"}));
+  EXPECT_EQ(issue_ids("1.1.5+ds1"), (V{"CVE-2024-21626"}));
+  EXPECT_EQ(issue_ids("1.1.12"), V{});
+  EXPECT_EQ(issue_ids("1.2.0"), V{});
+}
+
+// A fake /proc and /sys tree per test.
+class DoctorChecks : public ::testing::Test {
+ protected:
+  fs::path root = fs::temp_directory_path() / ("rg-doctor-" + std::to_string(::getpid()) + "-" +
+                                               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  void SetUp() override { fs::remove_all(root); }
+  void TearDown() override { fs::remove_all(root); }
+  void put(const std::string& rel, const std::string& content) {
+    fs::create_directories((root / rel).parent_path());
+    write_file_atomic((root / rel).string(), content);
+  }
+  std::string proc() { return (root / "proc").string(); }
+  std::string sys() { return (root / "sys").string(); }
+};
+
+TEST_F(DoctorChecks, KernelAgainstThreshold) {
+  EXPECT_EQ(check_kernel_kmem("3.10.0-1160.el7.x86_64", "4.0").status, CheckStatus::Fail);
+  EXPECT_EQ(check_kernel_kmem("4.19.0-0.bpo.8-amd64", "4.0").status, CheckStatus::Ok);
+  EXPECT_EQ(check_kernel_kmem("6.18.44-fc-v669", "4.0").status, CheckStatus::Ok);
+  EXPECT_EQ(check_kernel_kmem("garbage", "4.0").status, CheckStatus::Error);
+}
+
+TEST_F(DoctorChecks, MemoryCgroupCount) {
+  auto with = [&](int n) {
+    put("proc/cgroups", "#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpu\t2\t10\t1\nmemory\t4\t" +
+                            std::to_string(n) + "\t1\n");
+    return check_memory_cgroup_count(proc());
+  };
+  EXPECT_EQ(with(43).status, CheckStatus::Ok);
+  EXPECT_EQ(with(43).data["num_cgroups"], 43);
+  EXPECT_EQ(with(40000).status, CheckStatus::Warn);
+  EXPECT_EQ(with(65000).status, CheckStatus::Fail);
+  EXPECT_EQ(check_memory_cgroup_count((root / "nowhere").string()).status, CheckStatus::Error);
+}
+
+TEST_F(DoctorChecks, KmemAccountingOnEngineParents) {
+  put("sys/fs/cgroup/memory/docker/memory.kmem.limit_in_bytes", "9223372036854771712\n");
+  EXPECT_EQ(check_kmem_accounting(sys(), true).status, CheckStatus::Ok);
+  put("sys/fs/cgroup/memory/kubepods/memory.kmem.limit_in_bytes", "9223372036854771712\n");
+  put("sys/fs/cgroup/memory/kubepods/memory.kmem.slabinfo", "slabinfo - version: 2.1\n");
+  auto at_risk = check_kmem_accounting(sys(), true);
+  EXPECT_EQ(at_risk.status, CheckStatus::Fail);
+  EXPECT_NE(at_risk.evidence.find("kubepods (slabinfo readable)"), std::string::npos) << at_risk.evidence;
+  EXPECT_EQ(check_kmem_accounting(sys(), false).status, CheckStatus::Info);
+  put("sys/fs/cgroup/memory/docker/memory.kmem.limit_in_bytes", "1073741824\n");
+  EXPECT_NE(check_kmem_accounting(sys(), true).evidence.find("docker (limit set)"), std::string::npos);
+}
+
+TEST_F(DoctorChecks, NokmemOnCommandLine) {
+  put("proc/cmdline", "BOOT_IMAGE=/vmlinuz ro quiet\n");
+  EXPECT_EQ(check_nokmem(proc(), true).status, CheckStatus::Warn);
+  EXPECT_EQ(check_nokmem(proc(), false).status, CheckStatus::Ok);
+  put("proc/cmdline", "ro cgroup.memory=nosocket,nokmem quiet\n");
+  EXPECT_EQ(check_nokmem(proc(), true).status, CheckStatus::Ok);
+  EXPECT_EQ(check_nokmem(proc(), true).data["nokmem"], true);
+}
+
+TEST_F(DoctorChecks, PipeLimitsAndProbe) {
+  put("proc/sys/fs/pipe-user-pages-soft", "16384\n");
+  put("proc/sys/fs/pipe-user-pages-hard", "0\n");
+  put("proc/sys/fs/pipe-max-size", "1048576\n");
+  auto healthy = check_pipe_limits(proc(), [] { return std::size_t{65536}; });
+  EXPECT_EQ(healthy.status, CheckStatus::Ok);
+  EXPECT_EQ(healthy.data["pipe_user_pages_soft"], 16384);
+  EXPECT_EQ(healthy.data["runc_init_pipe_capacity"], 65536);
+  auto reduced = check_pipe_limits(proc(), [] { return std::size_t{8192}; });
+  EXPECT_EQ(reduced.status, CheckStatus::Warn);
+  EXPECT_NE(reduced.evidence.find("8192 B pipe"), std::string::npos);
+  auto failed = check_pipe_limits(proc(), []() -> std::size_t { throw std::runtime_error("EPERM"); });
+  EXPECT_EQ(failed.status, CheckStatus::Error);
+}
+
+TEST_F(DoctorChecks, RuncGuardConfig) {
+  put("etc/config.json", "{\"mode\": \"observe\"}\n");
+  auto ok = check_runc_guard_config((root / "etc/config.json").string(), true);
+  EXPECT_EQ(ok.status, CheckStatus::Ok);
+  EXPECT_EQ(ok.data["mode"], "observe");
+  put("etc/bad.json", "{\"mode\": \"maybe\"}\n");
+  EXPECT_EQ(check_runc_guard_config((root / "etc/bad.json").string(), true).status, CheckStatus::Fail);
+  EXPECT_EQ(check_runc_guard_config((root / "etc/missing.json").string(), false).status, CheckStatus::Info);
+}
+
+TEST(DoctorReport, ExitCodeAndJson) {
+  DoctorReport report;
+  report.checks.push_back({"a", CheckStatus::Ok, "fine", "", {}});
+  report.checks.push_back({"b", CheckStatus::Info, "note", "", {}});
+  EXPECT_EQ(report.exit_code(), 0);
+  report.checks.push_back({"c", CheckStatus::Error, "could not look", "x", {}});
+  EXPECT_EQ(report.exit_code(), 2);
+  report.checks.push_back({"d", CheckStatus::Warn, "hmm", "do y", {}});
+  EXPECT_EQ(report.exit_code(), 1);
+  auto j = report.to_json();
+  EXPECT_EQ(j["schema"], 1);
+  EXPECT_EQ(j["result"], "problems");
+  EXPECT_EQ(j["checks"][3]["status"], "warn");
+  EXPECT_EQ(j["checks"][3]["advice"], "do y");
+  std::string table = report.to_table();
+  EXPECT_NE(table.find("STATUS  CHECK  EVIDENCE\nok      a      fine\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("\n               advice: do y\n"), std::string::npos) << table;
+}
+
+}  // namespace
+}  // namespace rg

@@ -1,0 +1,11 @@
+#pragma once
+// Helpers shared by the installer unit tests: the sample engine configs in tests/data/install/.
+#include <string>
+
+#include "oci/files.h"
+
+namespace rg::install::testing {
+
+inline std::string sample(const std::string& name) { return rg::read_file(std::string(RG_TEST_DATA) + "/install/" + name); }
+
+}  // namespace rg::install::testing
