@@ -1,5 +1,7 @@
 #include "oci/kmem_accounting_guard.h"
 
+#include "oci/metrics.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,6 +69,7 @@ class KmemAccountingGuard final : public Guard {
     to_remove.insert(to_remove.end(), created.begin(), created.end());
     details["created"] = created;
     ctx.events.emit("kmem.accounting_prevented", details);
+    count_metric(ctx.config, metric::kKmemAccountingPrevented);
   }
 
  private:

@@ -1,6 +1,7 @@
 #include "oci/kmem_spec_guard.h"
 
 #include "oci/error.h"
+#include "oci/metrics.h"
 #include "oci/kmem_policy.h"
 
 namespace rg {
@@ -42,6 +43,7 @@ class KmemSpecGuard final : public Guard {
     }
     if (action == KmemAction::Reject) {
       ctx.events.emit(event, details);
+      count_metric(ctx.config, metric::kKmemRejected);
       throw Error::refusal("kernel memory limit refused (" + what + "): kernel " + gate.release + " is older than " +
                            gate.min_kernel +
                            ", where kernel memory accounting leaks memory cgroup IDs until the node cannot create "
@@ -52,6 +54,7 @@ class KmemSpecGuard final : public Guard {
                                               gate.release + " < " + gate.min_kernel +
                                               " leaks memory cgroup IDs with kernel memory accounting");
     ctx.events.emit(event, details);
+    count_metric(ctx.config, metric::kKmemStripped);
   }
 };
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "oci/error.h"
+#include "oci/metrics.h"
 #include "oci/files.h"
 #include "oci/kmem_policy.h"
 
@@ -188,6 +189,7 @@ class KmemUpdateGuard final : public Guard {
     }
     if (policy == KmemPolicy::Reject) {
       ctx.events.emit(event, details);
+      count_metric(ctx.config, metric::kKmemRejected);
       throw Error::refusal("kernel memory limit refused in update (" + what + "): kernel " + gate.release +
                            " is older than " + gate.min_kernel +
                            ", where kernel memory accounting leaks memory cgroup IDs until the node cannot create "
@@ -210,6 +212,7 @@ class KmemUpdateGuard final : public Guard {
                                               "): kernel " + gate.release + " < " + gate.min_kernel +
                                               " leaks memory cgroup IDs with kernel memory accounting");
     ctx.events.emit(event, details);
+    count_metric(ctx.config, metric::kKmemStripped);
   }
 
  private:

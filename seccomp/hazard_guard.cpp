@@ -1,6 +1,7 @@
 #include "seccomp/hazard_guard.h"
 
 #include "oci/error.h"
+#include "oci/metrics.h"
 #include "seccomp/engine.h"
 
 namespace rg::seccomp {
@@ -37,6 +38,7 @@ void HazardGuard::apply(InvocationContext& ctx) {
                          {"on_hazard", policy}};
   if (policy == "reject" && ctx.observe_only()) details["observe_only"] = true;
   ctx.events.emit("seccomp.hazard", details);
+  count_metric(ctx.config, metric::kSeccompHazard, {{"action", policy}});
 
   if (policy == "watch") {
     ctx.watch.seccomp_hazard = true;

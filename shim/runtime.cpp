@@ -10,6 +10,7 @@
 #include "oci/config.h"
 #include "oci/error.h"
 #include "oci/event_log.h"
+#include "oci/metrics.h"
 #include "oci/runc_log.h"
 #include "shim/exec.h"
 #include "shim/real_runc.h"
@@ -47,11 +48,14 @@ void run_guards(InvocationContext& ctx) {
     } catch (const Error& e) {
       if (e.is_refusal()) {
         ctx.events.emit("guard.refused", {{"guard", guard->name()}, {"error", e.what()}});
+        count_metric(ctx.config, metric::kGuardRefused, {{"guard", guard->name()}});
         throw;
       }
       ctx.events.emit("guard.failed", {{"guard", guard->name()}, {"error", e.what()}});
+      count_metric(ctx.config, metric::kGuardFailed, {{"guard", guard->name()}});
     } catch (const std::exception& e) {
       ctx.events.emit("guard.failed", {{"guard", guard->name()}, {"error", e.what()}});
+      count_metric(ctx.config, metric::kGuardFailed, {{"guard", guard->name()}});
     }
   }
   try {
@@ -74,6 +78,7 @@ int run_runtime(std::span<const std::string> argv_span, char** envp) {
                            " is set, so the configured runc leads back to runc-guard (loop); point runtime.path at "
                            "the real runc");
     Config config = load_runtime_config();
+    count_metric(config, metric::kInvocations, {{"command", args.command}});
     RealRunc runc = locate_real_runc(config, std::getenv("PATH"));
 
     if (args.wants_version()) return print_version(runc, argv, envp);
@@ -82,8 +87,10 @@ int run_runtime(std::span<const std::string> argv_span, char** envp) {
     EventLog events(config.log.events, args.command, args.container_id());
     RuncLog runc_log = RuncLog::for_args(args);
     InvocationContext ctx(config, args, argv, runc_log, events);
+    ctx.runc_path = runc.path;
     run_guards(ctx);
-    if (config.watchdog.enabled && watchdog_applies(args))
+    // start_watchdog honours watchdog.enabled itself: the plan's post-exit work needs it either way.
+    if (watchdog_applies(args))
       start_watchdog(WatchdogRequest{config, args, argv, runc.path, ctx.watch}, events);
     events.close();
     if (ctx.replacement_stdin >= 0) {
