@@ -1,6 +1,7 @@
 #include "oci/metrics.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -103,6 +104,11 @@ void add_to_counter_file(const std::string& dir, std::string_view name, std::ini
   // A lock file of its own: the data file is replaced by rename, so a lock on it would not exclude anyone.
   const std::string lock_path = dir + "/.runc_guard.prom.lock";
   UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock && errno == ENOENT) {
+    // A tmpfs directory such as /run/runc-guard/metrics is gone after a reboot: create it (one level).
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw Error::from_errno("mkdir " + dir);
+    lock.reset(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  }
   if (!lock) throw Error::from_errno("open " + lock_path);
   while (::flock(lock.get(), LOCK_EX) != 0)
     if (errno != EINTR) throw Error::from_errno("flock " + lock_path);

@@ -123,6 +123,7 @@ WatchSpec make_watch_spec(const WatchdogRequest& request, pid_t runc_pid, const 
   spec.log_path = absolute(final_args.log_path(), cwd);
   spec.log_format = final_args.log_format();
   spec.events_path = request.config.log.events;
+  spec.metrics_dir = request.config.metrics.textfile_dir;
   spec.observe = request.config.mode == Mode::Observe;
   spec.unstick = request.config.watchdog.unstick;
   spec.init_timeout = std::chrono::seconds(request.config.watchdog.init_timeout_s);

@@ -13,6 +13,7 @@
 #include "oci/fd.h"
 #include "oci/runc_log.h"
 #include "oci/kmem_cgroup.h"
+#include "oci/metrics.h"
 
 extern char** environ;
 
@@ -248,6 +249,15 @@ void InitWatcher::check_for_block(const TrackedInit& init, WatchClock::time_poin
   if (auto confirmed = detector_.observe(init.id, look, now)) handle_block(init, *confirmed);
 }
 
+void InitWatcher::count(std::string_view metric_name) const noexcept {
+  if (spec_.metrics_dir.empty()) return;
+  try {
+    add_to_counter_file(spec_.metrics_dir, metric_name, {}, 1);
+  } catch (...) {
+    // Metrics are best effort.
+  }
+}
+
 void InitWatcher::handle_block(const TrackedInit& init, const BlockDetector::Confirmed& block) {
   const BlockedWrite& w = block.write;
   last_block_ = w;
@@ -255,6 +265,7 @@ void InitWatcher::handle_block(const TrackedInit& init, const BlockDetector::Con
   if (spec_.observe) action = "observe";
   else if (!spec_.unstick) action = "report (watchdog.unstick is off)";
   else if (!w.read_end_held) action = "report (another process holds the read end)";
+  count(metric::kInitBlocked);
   events_.emit("init.blocked", {{"pid", init.id.pid},
                                 {"comm", init.comm},
                                 {"tid", w.tid},
@@ -289,6 +300,7 @@ void InitWatcher::handle_block(const TrackedInit& init, const BlockDetector::Con
   if (r.unstuck) {
     last_block_.reset();
     events_.emit("init.unstuck", details);
+    count(metric::kInitUnstuck);
   } else {
     details["error"] = r.error;
     events_.emit("init.unstick_failed", details);
@@ -344,6 +356,7 @@ void InitWatcher::enforce_deadline(const std::vector<TrackedInit>& inits) {
   details["runc_killed"] = runc_killed;
   if (cleans_up) details["delete_force_exit"] = run_delete_force();
   events_.emit("init.killed", details);
+  count(metric::kInitKilled);
 }
 
 WatchEnd InitWatcher::run() {

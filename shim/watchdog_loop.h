@@ -34,6 +34,7 @@ struct WatchSpec {
   std::string log_path;                   // --log, absolute; "" when not given
   std::string log_format;
   std::string events_path;
+  std::string metrics_dir;  // metrics.textfile_dir; "" disables metrics
   bool observe = false;
   bool unstick = true;
   std::chrono::seconds init_timeout{60};
@@ -119,6 +120,7 @@ class InitWatcher {
   std::vector<TrackedInit> look_for_inits(bool& init_execed);
   void check_for_block(const TrackedInit& init, WatchClock::time_point now);
   void handle_block(const TrackedInit& init, const BlockDetector::Confirmed& block);
+  void count(std::string_view metric_name) const noexcept;
   void enforce_deadline(const std::vector<TrackedInit>& inits);
   int run_delete_force();
   bool is_runc_exe(pid_t pid);

@@ -22,7 +22,7 @@ echo '{"ociVersion":"1.0.2","process":{"args":["/bin/sleep","300"],"noNewPrivile
 guard_config() {
   local watchdog=${1:-'{}'} mode=${2:-enforce}
   write_config "$RUNC_GUARD_CONFIG" "{\"mode\": \"$mode\", \"runtime\": {\"path\": \"$FAKE\"},
-    \"log\": {\"events\": \"$EVENTS\"}, \"watchdog\": $watchdog}"
+    \"log\": {\"events\": \"$EVENTS\"}, \"metrics\": {\"textfile_dir\": \"$WORK/metrics\"}, \"watchdog\": $watchdog}"
 }
 guard_config
 

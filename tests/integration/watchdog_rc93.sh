@@ -45,6 +45,9 @@ events_named init.unstuck | jq -e '.details.fd >= 0 and .details.bytes_before ==
 events_named init.blocked | jq -e '.details.read_end_held == true and .details.action == "unstick"' >/dev/null ||
   fail "init.blocked details: $(events_named init.blocked)"
 [ ! -s "$LOG" ] || fail "success path wrote to --log: $(cat "$LOG")"
+grep -qx 'runc_guard_init_unstuck_total 1' "$WORK/metrics/runc_guard.prom" ||
+  fail "init_unstuck metric: $(cat "$WORK/metrics/runc_guard.prom" 2>&1)"
+grep -qx 'runc_guard_init_blocked_total 1' "$WORK/metrics/runc_guard.prom" || fail "init_blocked metric"
 echo "ok: start returned in ${elapsed} ms, program intact ($(jq .program_bytes "$ROOT/c1/init-report.json") B), Seccomp: 2"
 
 # ---- exec -d and exec through runc-guard (setns init) ----
