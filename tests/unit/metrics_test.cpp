@@ -53,9 +53,18 @@ TEST(Metrics, DisabledIsANoOp) {
   Config config;  // textfile_dir empty
   count_metric(config, metric::kInitKilled);
   EXPECT_TRUE(fs::is_empty(dir.path));
-  config.metrics.textfile_dir = (dir.path / "does-not-exist").string();
+  // A missing parent is an error that must not escape (metrics are best effort) nor create anything.
+  config.metrics.textfile_dir = (dir.path / "no-parent" / "metrics").string();
   count_metric(config, metric::kInitKilled);  // never throws
-  EXPECT_FALSE(fs::exists(dir.path / "does-not-exist"));
+  EXPECT_FALSE(fs::exists(dir.path / "no-parent"));
+}
+
+TEST(Metrics, MissingDirectoryIsCreatedLikeATmpfsAfterReboot) {
+  TempDir dir;
+  Config config;
+  config.metrics.textfile_dir = (dir.path / "metrics").string();
+  count_metric(config, metric::kInitKilled);
+  EXPECT_EQ(parse_counters(read_file((dir.path / "metrics" / "runc_guard.prom").string()))["runc_guard_init_killed_total"], 1u);
 }
 
 TEST(Metrics, CountsAccumulateInTheFile) {
