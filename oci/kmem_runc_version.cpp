@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "oci/child_process.h"
 #include "oci/error.h"
 #include "oci/fd.h"
 #include "oci/files.h"
@@ -73,30 +74,6 @@ bool runc_enables_kmem_on_create(std::string_view version) {
 
 namespace {
 
-// A forked child that is killed and reaped on scope exit unless it was waited for.
-class ChildProcess {
- public:
-  explicit ChildProcess(pid_t pid) : pid_(pid) {}
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-  ~ChildProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      wait();
-    }
-  }
-  int wait() {
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0)
-      if (errno != EINTR) throw Error::from_errno("waitpid");
-    pid_ = -1;
-    return status;
-  }
-
- private:
-  pid_t pid_;
-};
-
 long long now_ms() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -151,9 +128,8 @@ std::string probe_runc_version(const std::string& runc_path, std::chrono::millis
     if (n == 0) break;
     if (output.size() < 65536) output.append(buf, static_cast<std::size_t>(n));
   }
-  int status = child.wait();
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw Error(runc_path + " --version failed (wait status " + std::to_string(status) + ")");
+  int code = child.wait();
+  if (code != 0) throw Error(runc_path + " --version failed (exit status " + std::to_string(code) + ")");
   auto version = parse_runc_version_output(output);
   if (!version) throw Error("cannot find \"runc version\" in the output of " + runc_path + " --version");
   return *version;

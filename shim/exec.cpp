@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "oci/child_process.h"
 #include "oci/error.h"
 #include "shim/real_runc.h"
 
@@ -48,13 +49,7 @@ int run_runc_child(const std::string& path, const std::vector<std::string>& argv
     ::execve(path.c_str(), args.argv.data(), args.envp.data());
     ::_exit(127);
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw Error::from_errno("waitpid");
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
+  return ChildProcess(pid).wait();
 }
 
 }  // namespace rg

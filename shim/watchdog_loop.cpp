@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "oci/child_process.h"
+#include "oci/error.h"
 #include "oci/fd.h"
 #include "oci/runc_log.h"
 #include "oci/kmem_cgroup.h"
@@ -38,43 +40,6 @@ double ms_between(WatchClock::time_point from, WatchClock::time_point to) {
 UniqueFd open_pidfd(pid_t pid) { return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))); }
 
 bool send_sigkill(int pidfd) { return ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0) == 0; }
-
-// A child that is killed and reaped on scope exit, so no path leaves a zombie or a stray runc behind.
-class ChildProcess {
- public:
-  explicit ChildProcess(pid_t pid) : pid_(pid) {}
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-  ~ChildProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      reap(0);
-    }
-  }
-  // Exit code (128+N for signal N), or nullopt when it is still running after `timeout`.
-  std::optional<int> wait_for(milliseconds timeout) {
-    auto until = WatchClock::now() + timeout;
-    for (;;) {
-      if (auto code = reap(WNOHANG)) return code;
-      if (WatchClock::now() >= until) return std::nullopt;
-      std::this_thread::sleep_for(milliseconds(5));
-    }
-  }
-
- private:
-  std::optional<int> reap(int flags) {
-    int status = 0;
-    pid_t r;
-    do r = ::waitpid(pid_, &status, flags);
-    while (r < 0 && errno == EINTR);
-    if (r == 0) return std::nullopt;
-    pid_ = -1;
-    if (r < 0) return 1;
-    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-    return WEXITSTATUS(status);
-  }
-  pid_t pid_;
-};
 
 }  // namespace
 
@@ -323,7 +288,11 @@ int InitWatcher::run_delete_force() {
     ::_exit(127);
   }
   ChildProcess child(pid);
-  return child.wait_for(milliseconds(10000)).value_or(-1);
+  try {
+    return child.wait_for(milliseconds(10000)).value_or(-1);
+  } catch (const Error&) {
+    return -1;
+  }
 }
 
 void InitWatcher::enforce_deadline(const std::vector<TrackedInit>& inits) {

@@ -1,7 +1,7 @@
 # Shared helpers for the shell test tiers (sourced). Every test runs as root against the real runc.
 set -euo pipefail
 
-RG_BUILD=${RG_BUILD:?RG_BUILD must point at the build directory}
+RG_BUILD=$(cd "${RG_BUILD:?RG_BUILD must point at the build directory}" && pwd)
 RG_SOURCE=${RG_SOURCE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 GUARD="$RG_BUILD/runc-guard"
 GUARDCTL="$RG_BUILD/runc-guardctl"

@@ -1,0 +1,43 @@
+#include "oci/child_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <thread>
+
+#include "oci/error.h"
+
+namespace rg {
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    reap(0);
+  }
+}
+
+std::optional<int> ChildProcess::reap(int flags) {
+  int status = 0;
+  pid_t r;
+  do r = ::waitpid(pid_, &status, flags);
+  while (r < 0 && errno == EINTR);
+  if (r == 0) return std::nullopt;
+  if (r < 0) throw Error::from_errno("waitpid " + std::to_string(pid_));
+  pid_ = -1;
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
+int ChildProcess::wait() { return *reap(0); }
+
+std::optional<int> ChildProcess::wait_for(std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (auto code = reap(WNOHANG)) return code;
+    if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+}  // namespace rg

@@ -1,0 +1,29 @@
+#pragma once
+// A forked child owned by its parent: killed (SIGKILL) and reaped on scope exit unless it was waited for,
+// so no path leaves a zombie or a stray process behind.
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+
+namespace rg {
+
+class ChildProcess {
+ public:
+  explicit ChildProcess(pid_t pid) noexcept : pid_(pid) {}
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ~ChildProcess();
+
+  pid_t pid() const noexcept { return pid_; }
+  // Blocks until it exits: its exit code, or 128+N when killed by signal N (as a shell reports it).
+  int wait();
+  // The same, or nullopt when it is still running after `timeout`.
+  std::optional<int> wait_for(std::chrono::milliseconds timeout);
+
+ private:
+  std::optional<int> reap(int flags);
+  pid_t pid_;
+};
+
+}  // namespace rg
