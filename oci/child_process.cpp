@@ -5,15 +5,20 @@
 
 #include <cerrno>
 #include <thread>
+#include <utility>
 
 #include "oci/error.h"
 
 namespace rg {
 
-ChildProcess::~ChildProcess() {
+ChildProcess::~ChildProcess() noexcept {
   if (pid_ > 0) {
     ::kill(pid_, SIGKILL);
-    reap(0);
+    try {
+      reap(0);
+    } catch (...) {
+      // Already reaped by the kernel (SIGCHLD ignored): nothing left to clean up.
+    }
   }
 }
 
@@ -23,7 +28,11 @@ std::optional<int> ChildProcess::reap(int flags) {
   do r = ::waitpid(pid_, &status, flags);
   while (r < 0 && errno == EINTR);
   if (r == 0) return std::nullopt;
-  if (r < 0) throw Error::from_errno("waitpid " + std::to_string(pid_));
+  if (r < 0) {
+    // Never signal this pid again: it is gone, and the number may be reused.
+    const pid_t gone = std::exchange(pid_, -1);
+    throw Error::from_errno("waitpid " + std::to_string(gone));
+  }
   pid_ = -1;
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return WEXITSTATUS(status);

@@ -13,10 +13,11 @@ class ChildProcess {
   explicit ChildProcess(pid_t pid) noexcept : pid_(pid) {}
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
-  ~ChildProcess();
+  ~ChildProcess() noexcept;
 
   pid_t pid() const noexcept { return pid_; }
   // Blocks until it exits: its exit code, or 128+N when killed by signal N (as a shell reports it).
+  // Throws rg::Error when it cannot be waited for (e.g. the caller set SIGCHLD to SIG_IGN: ECHILD).
   int wait();
   // The same, or nullopt when it is still running after `timeout`.
   std::optional<int> wait_for(std::chrono::milliseconds timeout);

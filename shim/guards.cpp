@@ -11,8 +11,10 @@ std::vector<std::unique_ptr<Guard>> make_guards() {
   std::vector<std::unique_ptr<Guard>> guards;
   guards.push_back(make_kmem_spec_guard());        // before accounting: stripping changes what runc sees
   guards.push_back(make_kmem_update_guard());
+  guards.push_back(seccomp::make_hazard_guard());
+  // Last: the only guard that changes the filesystem (mkdir in the memory cgroup), so no later guard can
+  // refuse the create after it.
   guards.push_back(make_kmem_accounting_guard());
-  guards.push_back(seccomp::make_hazard_guard());  // after kmem: a rejected create needs no seccomp work
   return guards;
 }
 

@@ -1,5 +1,6 @@
 #include "shim/runtime.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -20,10 +21,10 @@ namespace rg {
 
 bool needs_guarding(const RuncArgs& args) {
   if (args.wants_help() || args.wants_global_help()) return false;
-  if (watchdog_applies(args)) return true;
-  for (const auto& guard : make_guards())
-    if (guard->applies(args)) return true;
-  return false;
+  // The commands any guard or the watchdog looks at; deciding by name keeps the pass-through path from
+  // touching the guards' code at all (every runc call on the node pays for what it touches).
+  const std::string& c = args.command;
+  return c == "create" || c == "run" || c == "restore" || c == "update" || c == "start" || c == "exec";
 }
 
 namespace {
@@ -67,6 +68,27 @@ void run_guards(InvocationContext& ctx) {
   }
 }
 
+// runc-guard forks and waits (runc --version, the pipe probe, the watchdog's intermediate child), which
+// fails with ECHILD if the caller left SIGCHLD ignored. Default it while we work and give runc the
+// caller's disposition back at exec.
+class DefaultSigchld {
+ public:
+  DefaultSigchld() {
+    ::sigaction(SIGCHLD, nullptr, &saved_);
+    ignored_ = saved_.sa_handler == SIG_IGN;
+    if (ignored_) ::signal(SIGCHLD, SIG_DFL);
+  }
+  ~DefaultSigchld() { restore(); }
+  void restore() {
+    if (ignored_) ::sigaction(SIGCHLD, &saved_, nullptr);
+    ignored_ = false;
+  }
+
+ private:
+  struct sigaction saved_ {};
+  bool ignored_ = false;
+};
+
 }  // namespace
 
 int run_runtime(std::span<const std::string> argv_span, char** envp) {
@@ -81,8 +103,10 @@ int run_runtime(std::span<const std::string> argv_span, char** envp) {
     count_metric(config, metric::kInvocations, {{"command", args.command}});
     RealRunc runc = locate_real_runc(config, std::getenv("PATH"));
 
+    if (!args.wants_version() && !needs_guarding(args)) exec_runc(runc.path, argv, envp);
+
+    DefaultSigchld sigchld;
     if (args.wants_version()) return print_version(runc, argv, envp);
-    if (!needs_guarding(args)) exec_runc(runc.path, argv, envp);
 
     EventLog events(config.log.events, args.command, args.container_id());
     RuncLog runc_log = RuncLog::for_args(args);
@@ -97,6 +121,7 @@ int run_runtime(std::span<const std::string> argv_span, char** envp) {
       if (::dup2(ctx.replacement_stdin, STDIN_FILENO) < 0) throw Error::from_errno("dup2 stdin");
       ::close(ctx.replacement_stdin);
     }
+    sigchld.restore();
     exec_runc(runc.path, argv, envp);
   } catch (const std::exception& e) {
     RuncLog::for_args(args).fatal(std::string("runc-guard: ") + e.what());

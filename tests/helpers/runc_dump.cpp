@@ -36,6 +36,12 @@ int main(int argc, char** argv) {
     }
     ::closedir(dir);
   }
+  // Signal dispositions and mask are inherited across execve: they must be the caller's.
+  {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("SigBlk:", 0) == 0 || line.rfind("SigIgn:", 0) == 0) out[line.substr(0, 6)] = line.substr(7);
+  }
   std::string stdin_data;
   if (const char* read_stdin = std::getenv("RG_DUMP_STDIN"); read_stdin && *read_stdin == '1') {
     char buf[4096];

@@ -21,6 +21,8 @@ invoke() {
   (
     cd "$WORK/cwd"
     exec 7<"$WORK/guard.json"
+    # Ignored signals (SIGCHLD too, which runc-guard needs for its own children) reach runc as they were.
+    trap '' CHLD PIPE HUP
     RG_DUMP_EXIT=42 SOME_VAR='a b' exec "$runtime" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
   ) &
   local pid=$!
@@ -47,6 +49,9 @@ check_forwarding() {
   [ "$(jq -c '.argv[1:]' <<<"$g")" = "$(jq -c '.argv[1:]' <<<"$b")" ] || fail "$name: argv $(jq -c .argv <<<"$g")"
   [ "$(jq -r '.argv[0]' <<<"$g")" = "$GUARD" ] || fail "$name: argv[0] changed to $(jq -r '.argv[0]' <<<"$g")"
   [ "$(jq -r .cwd <<<"$g")" = "$WORK/cwd" ] || fail "$name: cwd $(jq -r .cwd <<<"$g")"
+  [ "$(jq -c '[.SigIgn, .SigBlk]' <<<"$g")" = "$(jq -c '[.SigIgn, .SigBlk]' <<<"$b")" ] ||
+    fail "$name: signal dispositions/mask $(jq -c '[.SigIgn, .SigBlk]' <<<"$g") != $(jq -c '[.SigIgn, .SigBlk]' <<<"$b")"
+  jq -e '.SigIgn | test("[1-9a-f]")' <<<"$g" >/dev/null || fail "$name: the test's ignored signals did not arrive"
   diff <(jq -r '.env[]' <<<"$b" | grep -v '^_=' | sort) <(jq -r '.env[]' <<<"$g" | grep -v '^_=' | grep -vx 'RUNC_GUARD_ACTIVE=1' | sort) ||
     fail "$name: environment differs beyond the loop marker"
   jq -e '.env | index("RUNC_GUARD_ACTIVE=1")' <<<"$g" >/dev/null || fail "$name: loop marker missing"
