@@ -100,7 +100,10 @@ int run_runtime(std::span<const std::string> argv_span, char** envp) {
                            " is set, so the configured runc leads back to runc-guard (loop); point runtime.path at "
                            "the real runc");
     Config config = load_runtime_config();
-    count_metric(config, metric::kInvocations, {{"command", args.command}});
+    // Only runc's own command names become label values: arbitrary argv must not grow the series set.
+    count_metric(config, metric::kInvocations,
+                 {{"command", is_runc_command(args.command) ? std::string_view(args.command)
+                                                            : std::string_view(args.command.empty() ? "none" : "other")}});
     RealRunc runc = locate_real_runc(config, std::getenv("PATH"));
 
     if (!args.wants_version() && !needs_guarding(args)) exec_runc(runc.path, argv, envp);

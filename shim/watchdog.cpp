@@ -10,6 +10,9 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "oci/error.h"
@@ -43,6 +46,39 @@ std::string current_dir() {
   return buf;
 }
 
+// The kernel's struct linux_dirent64 (glibc exposes no declaration of it).
+struct linux_dirent64_view {
+  std::uint64_t d_ino;
+  std::int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+// Closes every open fd >= first, as listed in /proc/self/fd (raw getdents64; the list is collected first
+// because closing while reading would disturb the directory).
+void close_open_fds_from(int first) {
+  int dir = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) {
+    for (int fd = first; fd < 65536; ++fd) ::close(fd);  // no /proc: bounded brute force
+    return;
+  }
+  std::vector<int> open_fds;
+  alignas(8) char buf[4096];
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, dir, buf, sizeof buf);
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      auto* entry = reinterpret_cast<struct linux_dirent64_view*>(buf + off);
+      int fd = std::atoi(entry->d_name);
+      if (entry->d_name[0] != '.' && fd >= first && fd != dir) open_fds.push_back(fd);
+      off += entry->d_reclen;
+    }
+  }
+  ::close(dir);
+  for (int fd : open_fds) ::close(fd);
+}
+
 // Every inherited fd closed, 0-2 on /dev/null, the runc pidfd kept as fd 3: the watchdog must never hold
 // the caller's stdout pipe or the container's stdio open (containerd waits for EOF on them).
 int isolate_fds(int runc_pidfd) {
@@ -60,9 +96,9 @@ int isolate_fds(int runc_pidfd) {
   }
   unsigned first_to_close = keep == 3 ? 4 : 3;
   if (::syscall(SYS_close_range, first_to_close, ~0U, 0) != 0) {
-    // Kernels before 5.9: close what is open.
-    long max_fd = ::sysconf(_SC_OPEN_MAX);
-    for (long fd = first_to_close; fd < (max_fd > 0 ? max_fd : 65536); ++fd) ::close(static_cast<int>(fd));
+    // Kernels before 5.9: close what is open. Not a loop to RLIMIT_NOFILE: containerd runs with
+    // LimitNOFILE=infinity (1M), which would cost ~1M syscalls per watched command.
+    close_open_fds_from(static_cast<int>(first_to_close));
   }
   return keep;
 }

@@ -16,11 +16,14 @@ value() { awk -v k="$1" '$1 == k { print $2 }' "$PROM"; }
 for i in $(seq 20); do "$GUARD" state c$i & done
 wait
 "$GUARD" list -f json
+"$GUARD" frobnicate-$RANDOM || true
+"$GUARD" frobnicate-$RANDOM || true
 "$GUARD" update --kernel-memory 1000 --memory 2000 c1
 [ "$(value 'runc_guard_invocations_total{command="state"}')" = 20 ] || fail "state count: $(cat "$PROM")"
 [ "$(value 'runc_guard_invocations_total{command="list"}')" = 1 ] || fail "list count: $(cat "$PROM")"
 [ "$(value 'runc_guard_invocations_total{command="update"}')" = 1 ] || fail "update count: $(cat "$PROM")"
 [ "$(value 'runc_guard_kmem_stripped_total')" = 1 ] || fail "kmem stripped count: $(cat "$PROM")"
+[ "$(value 'runc_guard_invocations_total{command="other"}')" = 2 ] || fail "unknown commands not folded into other: $(cat "$PROM")"
 grep -q '^# TYPE runc_guard_invocations_total counter$' "$PROM" || fail "no TYPE line: $(cat "$PROM")"
 
 # Without metrics.textfile_dir nothing is written anywhere.
