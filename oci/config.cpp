@@ -91,14 +91,9 @@ struct LineCountingIterator {
 
 class Validator {
  public:
-  Validator(std::string_view filename, const std::map<std::string, std::size_t>& lines)
-      : filename_(filename), lines_(lines) {}
+  Validator(std::string_view filename, std::string_view text) : filename_(filename), text_(text) {}
 
-  [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
-    std::string where(filename_);
-    if (auto it = lines_.find(key); it != lines_.end()) where += ":" + std::to_string(it->second);
-    throw Error::refusal("invalid config " + where + ": key \"" + key + "\": " + problem);
-  }
+  [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
 
   const Json& object(const Json& parent, const std::string& key, const std::string& path,
                      std::initializer_list<std::string_view> allowed) const {
@@ -153,7 +148,7 @@ class Validator {
 
  private:
   std::string_view filename_;
-  const std::map<std::string, std::size_t>& lines_;
+  std::string_view text_;
 };
 
 }  // namespace
@@ -163,26 +158,36 @@ std::string config_path_from_env() {
   return std::string(kDefaultConfigPath);
 }
 
-Config parse_config(std::string_view text, std::string_view filename) {
+// Lines are only worth their cost when something is wrong: the SAX pass runs on the error path only.
+struct KeyLines {
+  std::map<std::string, std::size_t> lines;  // "a.b.c" -> line
+  std::size_t stopped_at = 1;                // where a syntax error stopped the parse
+};
+
+KeyLines find_key_lines(std::string_view text) {
   std::size_t line = 1;
   LineTrackingSax sax(line);
+  LineCountingIterator begin{text.data(), &line}, end{text.data() + text.size(), &line};
+  Json::sax_parse(begin, end, &sax);
+  return KeyLines{std::move(sax.key_lines), line};
+}
+
+void Validator::fail(const std::string& key, const std::string& problem) const {
+  std::string where(filename_);
+  KeyLines found = find_key_lines(text_);
+  if (auto it = found.lines.find(key); it != found.lines.end()) where += ":" + std::to_string(it->second);
+  throw Error::refusal("invalid config " + where + ": key \"" + key + "\": " + problem);
+}
+
+Config parse_config(std::string_view text, std::string_view filename) {
   Json root;
-  {
-    LineCountingIterator begin{text.data(), &line}, end{text.data() + text.size(), &line};
-    if (!Json::sax_parse(begin, end, &sax)) {
-      // Re-parse for nlohmann's message; the counter stopped at the offending line.
-      std::string message = "malformed JSON";
-      try {
-        root = Json::parse(text);
-      } catch (const Json::parse_error& e) {
-        message = e.what();
-      }
-      throw Error::refusal("invalid config " + std::string(filename) + ":" + std::to_string(line) + ": " +
-                           message);
-    }
+  try {
+    root = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    throw Error::refusal("invalid config " + std::string(filename) + ":" +
+                         std::to_string(find_key_lines(text).stopped_at) + ": " + e.what());
   }
-  root = Json::parse(text);
-  Validator v(filename, sax.key_lines);
+  Validator v(filename, text);
   if (!root.is_object()) throw Error::refusal("invalid config " + std::string(filename) + ": must be a JSON object");
 
   Config c;
