@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -154,15 +155,32 @@ class KmemUpdateGuard final : public Guard {
       // runc ignores every other flag when -r is given, so only the document counts.
       const std::string& source = *resources_flag->value;
       std::string text;
+      // Consumed input (stdin, a FIFO, /dev/stdin…) must reach runc whatever happens next: hand it over at
+      // once, and refuse rather than run runc with the input eaten.
+      auto hand_over = [&](auto&& deliver) {
+        try {
+          deliver();
+        } catch (const Error& e) {
+          throw Error::refusal("cannot hand the update resources on to runc after reading them: " +
+                               std::string(e.what()));
+        }
+      };
       if (source == "-") {
         text = read_update_document(STDIN_FILENO);
-        // From here on runc must get these bytes whatever happens: hand them over before anything can fail.
-        set_stdin(ctx, fd_with_content(text, true));
+        hand_over([&] { set_stdin(ctx, fd_with_content(text, true)); });
       } else {
-        try {
-          text = read_file(source);
-        } catch (const Error&) {
-          return;  // runc reports an unreadable file itself
+        UniqueFd file(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+        struct stat st {};
+        if (!file || ::fstat(file.get(), &st) != 0) return;  // runc reports an unreadable file itself
+        if (S_ISREG(st.st_mode)) {
+          text = read_fd(file.get(), source);
+        } else {
+          text = read_update_document(file.get());
+          hand_over([&] {
+            UniqueFd copy = fd_with_content(text, false);  // not close-on-exec: runc opens it by path
+            replace_flag_value(ctx.argv, *resources_flag, "/proc/self/fd/" + std::to_string(copy.get()));
+            (void)copy.release();
+          });
         }
       }
       document = filter_update_resources(text);

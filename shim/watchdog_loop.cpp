@@ -296,7 +296,7 @@ int InitWatcher::run_delete_force() {
 }
 
 void InitWatcher::enforce_deadline(const std::vector<TrackedInit>& inits) {
-  bool cleans_up = spec_.command == "create" || spec_.command == "run";
+  bool cleans_up = spec_.command == "create" || spec_.command == "run" || spec_.command == "restore";
   if (!inits.empty()) last_wait_ = read_task_wchan(spec_.proc_root, inits.front().id.pid, inits.front().id.pid).value_or("");
   std::string message = deadline_message(spec_.init_timeout, last_block_, last_wait_, cleans_up);
   nlohmann::json details = {{"timeout_s", spec_.init_timeout.count()}, {"runc_pid", spec_.runc.pid}, {"message", message}};
@@ -353,7 +353,7 @@ WatchEnd InitWatcher::run() {
 }
 
 void InitWatcher::after_runc_exit() {
-  bool created = spec_.command == "create" || spec_.command == "run";
+  bool created = spec_.command == "create" || spec_.command == "run" || spec_.command == "restore";
   if (!created || spec_.plan.cgroup_dirs_to_remove_if_create_failed.empty()) return;
   // Removes the kernel-memory guard's pre-created cgroups when the create left no state.json.
   remove_precreated_cgroups_if_create_failed(spec_.plan, spec_.state_root, spec_.container_id);

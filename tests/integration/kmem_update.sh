@@ -42,6 +42,18 @@ last_record | jq -r '.argv[9]' | grep -Eq '^/proc/self/fd/[0-9]+$' || die "-r no
 cmp -s "$T/res.json" "$T/res.orig" || die "caller's resources file was modified"
 [[ -z "$(find "$T" -name '*.runc-guard-*')" ]] || die "temp files left behind"
 
+note "-r FIFO (not a regular file): consumed input reaches runc, filtered or unchanged"
+for doc in "$SENT" '{"memory":{"limit":5}}'; do
+  reset_records
+  rm -f "$T/res.fifo" && mkfifo "$T/res.fifo"
+  printf '%s' "$doc" >"$T/res.fifo" &
+  guard "${G[@]}" update -r "$T/res.fifo" ctr1 </dev/null
+  wait
+  if [[ "$doc" == "$SENT" ]]; then want="$WANT"; else want="$doc"; fi
+  expect_eq "$(last_record | jq -r .resources)" "$want" "FIFO resources as runc read them"
+  last_record | jq -r '.argv[9]' | grep -Eq '^/proc/self/fd/[0-9]+$' || die "-r FIFO not handed over: $(last_record)"
+done
+
 note "reject: refused before runc runs, error in runc's log and on stderr"
 reset_records
 write_config "$RUNC" '.kernel_memory.policy = "reject"'
