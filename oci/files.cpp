@@ -48,18 +48,16 @@ void step_done(std::string_view step) {
 
 void set_atomic_write_step_hook(AtomicWriteStepHook hook) noexcept { g_step_hook = hook; }
 
-namespace {
-void write_all(int fd, std::string_view data, const std::string& name) {
+void write_all(int fd, std::string_view data, std::string_view name_for_errors) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw Error::from_errno("write " + name);
+      throw Error::from_errno("write " + std::string(name_for_errors));
     }
     data.remove_prefix(static_cast<std::size_t>(n));
   }
 }
-}  // namespace
 
 void write_file_atomic(const std::string& path, std::string_view content, std::optional<FileOwnership> ownership) {
   if (!ownership) {

@@ -12,6 +12,8 @@ namespace rg {
 
 std::string read_fd(int fd, std::string_view name_for_errors);
 std::string read_file(const std::string& path);  // throws rg::Error naming the path
+// write(2) until everything is written (EINTR and short writes handled); throws rg::Error.
+void write_all(int fd, std::string_view data, std::string_view name_for_errors);
 
 struct FileOwnership {
   mode_t mode;

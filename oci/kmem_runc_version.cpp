@@ -17,6 +17,7 @@
 #include "oci/error.h"
 #include "oci/fd.h"
 #include "oci/files.h"
+#include "oci/loop_marker.h"
 
 extern char** environ;
 
@@ -88,11 +89,7 @@ std::string probe_runc_version(const std::string& runc_path, std::chrono::millis
   if (!devnull) throw Error::from_errno("open /dev/null");
   std::vector<char*> argv = {const_cast<char*>(runc_path.c_str()), const_cast<char*>("--version"), nullptr};
   // The loop marker: should runc_path lead back to runc-guard, it refuses instead of recursing.
-  static char marker[] = "RUNC_GUARD_ACTIVE=1";
-  std::vector<char*> envp;
-  for (char** e = environ; e && *e; ++e) envp.push_back(*e);
-  envp.push_back(marker);
-  envp.push_back(nullptr);
+  std::vector<char*> envp = environment_with_loop_marker(environ);
 
   pid_t pid = ::fork();
   if (pid < 0) throw Error::from_errno("fork");

@@ -76,23 +76,10 @@ UpdateResources filter_update_resources(std::string_view text) {
   return out;
 }
 
-namespace {
-void write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error::from_errno("write filtered update resources");
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
-}  // namespace
-
 UniqueFd fd_with_content(std::string_view content, bool close_on_exec) {
   UniqueFd memfd(::memfd_create("runc-guard-update-resources", close_on_exec ? MFD_CLOEXEC : 0));
   if (memfd) {
-    write_all(memfd.get(), content);
+    write_all(memfd.get(), content, "update resources");
     if (::lseek(memfd.get(), 0, SEEK_SET) != 0) throw Error::from_errno("lseek memfd");
     return memfd;
   }
@@ -104,7 +91,7 @@ UniqueFd fd_with_content(std::string_view content, bool close_on_exec) {
   UniqueFd write_end(fds[1]);
   if (content.size() > 65536 && ::fcntl(write_end.get(), F_SETPIPE_SZ, static_cast<int>(content.size())) < 0)
     throw Error::from_errno("enlarge pipe for " + std::to_string(content.size()) + " bytes of update resources");
-  write_all(write_end.get(), content);
+  write_all(write_end.get(), content, "update resources");
   return read_end;
 }
 

@@ -132,16 +132,11 @@ void add_to_counter_file(const std::string& dir, std::string_view name, std::ini
   std::string tmp = path + ".tmp-XXXXXX";
   UniqueFd out(::mkostemp(tmp.data(), O_CLOEXEC));
   if (!out) throw Error::from_errno("create temporary file in " + dir);
-  std::string_view rest = text;
-  while (!rest.empty()) {
-    ssize_t w = ::write(out.get(), rest.data(), rest.size());
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      Error e = Error::from_errno("write " + tmp);
-      ::unlink(tmp.c_str());
-      throw e;
-    }
-    rest.remove_prefix(static_cast<std::size_t>(w));
+  try {
+    write_all(out.get(), text, tmp);
+  } catch (const Error&) {
+    ::unlink(tmp.c_str());
+    throw;
   }
   ::fchmod(out.get(), 0644);  // node_exporter usually runs as nobody
   out.reset();

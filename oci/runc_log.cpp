@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "oci/args.h"
+#include "oci/error.h"
 #include "oci/fd.h"
+#include "oci/files.h"
 
 namespace rg {
 
@@ -52,18 +54,12 @@ std::string go_quote(std::string_view s) {
   return out + "\"";
 }
 
+// One write(2) per line: with O_APPEND concurrent writers (runc itself) never interleave inside it. Best
+// effort: a log that cannot be written must not turn into a second failure.
 void write_line(int fd, const std::string& line) {
-  // One write(2) per line: with O_APPEND concurrent writers (runc itself) never interleave inside it.
-  const char* p = line.data();
-  std::size_t left = line.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
+  try {
+    write_all(fd, line, "runc log");
+  } catch (const Error&) {
   }
 }
 }  // namespace

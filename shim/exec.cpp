@@ -7,7 +7,7 @@
 
 #include "oci/child_process.h"
 #include "oci/error.h"
-#include "shim/real_runc.h"
+#include "oci/loop_marker.h"
 
 namespace rg {
 namespace {
@@ -19,17 +19,11 @@ struct ExecArgs {
 
 // Builds pointer arrays without copying the strings; the marker is appended to the caller's environment.
 ExecArgs make_exec_args(const std::vector<std::string>& argv, char** envp) {
-  static char marker[] = "RUNC_GUARD_ACTIVE=1";
   ExecArgs out;
   out.argv.reserve(argv.size() + 1);
   for (const auto& a : argv) out.argv.push_back(const_cast<char*>(a.c_str()));
   out.argv.push_back(nullptr);
-  std::size_t n = 0;
-  while (envp && envp[n]) ++n;
-  out.envp.reserve(n + 2);
-  for (std::size_t i = 0; i < n; ++i) out.envp.push_back(envp[i]);
-  out.envp.push_back(marker);
-  out.envp.push_back(nullptr);
+  out.envp = environment_with_loop_marker(envp);
   return out;
 }
 

@@ -5,11 +5,10 @@
 #include <vector>
 
 #include "oci/config.h"
+#include "oci/loop_marker.h"
 
 namespace rg {
 
-// Marker put in runc's environment: if it is already set when we start, the "real runc" led back to us.
-constexpr const char* kLoopMarkerEnv = "RUNC_GUARD_ACTIVE";
 
 // The candidates searched when runtime.path is not configured, in order.
 std::vector<std::string> default_runc_candidates(const char* path_env);
