@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 
@@ -59,7 +60,16 @@ void write_all(int fd, std::string_view data, std::string_view name_for_errors) 
   }
 }
 
-void write_file_atomic(const std::string& path, std::string_view content, std::optional<FileOwnership> ownership) {
+void write_file_atomic(const std::string& link_or_path, std::string_view content,
+                       std::optional<FileOwnership> ownership) {
+  // A symlinked file (config management often links daemon.json or config.toml) is replaced at its target:
+  // renaming over the link itself would silently turn it into a regular file.
+  std::string path = link_or_path;
+  if (struct stat lst {}; ::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+    char resolved[PATH_MAX];
+    if (!::realpath(path.c_str(), resolved)) throw Error::from_errno("resolve symlink " + path);
+    path = resolved;
+  }
   if (!ownership) {
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0)

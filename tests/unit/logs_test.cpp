@@ -89,3 +89,21 @@ TEST(EventLog, LazyFileCreatedOnlyOnFirstEvent) {
 
 }  // namespace
 }  // namespace rg
+
+namespace rg {
+namespace {
+
+TEST(AtomicWrite, ReplacesASymlinkedFileAtItsTargetAndKeepsTheLink) {
+  char tmpl[] = "/tmp/rg-link-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  std::filesystem::create_directory(dir + "/managed");
+  std::ofstream(dir + "/managed/daemon.json") << "{}";
+  std::filesystem::create_symlink("managed/daemon.json", dir + "/daemon.json");
+  write_file_atomic(dir + "/daemon.json", "{\"runtimes\":{}}");
+  EXPECT_TRUE(std::filesystem::is_symlink(dir + "/daemon.json"));
+  EXPECT_EQ(read_file(dir + "/managed/daemon.json"), "{\"runtimes\":{}}");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace rg
