@@ -215,7 +215,8 @@ Outcome install(const InstallRequest& request) {
   write_file_atomic(paths.record(), record.dump(2) + "\n", private_file);
 
   write_file_atomic(path, edited.text, current.content ? std::optional<FileOwnership>(current.ownership)
-                                                       : std::optional<FileOwnership>(FileOwnership{0644, 0, 0}));
+                                                       : std::optional<FileOwnership>(FileOwnership{0644, 0, 0}),
+                    Symlink::WriteTarget);
   if (current.content) outcome.notes.push_back("backup of the original: " + paths.original());
   return outcome;
 }
@@ -244,7 +245,7 @@ Outcome uninstall(const UninstallRequest& request) {
   outcome.diff = diff_of(current.content, record->original, path);
   if (request.dry_run) return outcome;
   if (record->original) {
-    write_file_atomic(path, *record->original, record->original_ownership);
+    write_file_atomic(path, *record->original, record->original_ownership, Symlink::WriteTarget);
   } else if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     throw Error::from_errno("remove " + path);
   }

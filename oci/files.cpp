@@ -61,11 +61,9 @@ void write_all(int fd, std::string_view data, std::string_view name_for_errors) 
 }
 
 void write_file_atomic(const std::string& link_or_path, std::string_view content,
-                       std::optional<FileOwnership> ownership) {
-  // A symlinked file (config management often links daemon.json or config.toml) is replaced at its target:
-  // renaming over the link itself would silently turn it into a regular file.
+                       std::optional<FileOwnership> ownership, Symlink symlink) {
   std::string path = link_or_path;
-  if (struct stat lst {}; ::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+  if (struct stat lst {}; symlink == Symlink::WriteTarget && ::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
     char resolved[PATH_MAX];
     if (!::realpath(path.c_str(), resolved)) throw Error::from_errno("resolve symlink " + path);
     path = resolved;

@@ -24,8 +24,12 @@ struct FileOwnership {
 // Replaces `path` with `content` so that a crash, kill -9 or full disk at any moment leaves either the old
 // or the new file: temp file in the same directory, write, fchmod/fchown, fsync, rename, fsync(dir).
 // `ownership` defaults to the existing file's (or 0644 root for a new file).
+// A symlink at `path` is replaced by the new file (Replace: the safe default in directories others can
+// write to, e.g. a planted link in a cache), or the file it points to is replaced (WriteTarget: operator
+// files that config management links, such as daemon.json, stay links).
+enum class Symlink { Replace, WriteTarget };
 void write_file_atomic(const std::string& path, std::string_view content,
-                       std::optional<FileOwnership> ownership = std::nullopt);
+                       std::optional<FileOwnership> ownership = std::nullopt, Symlink symlink = Symlink::Replace);
 
 std::string dirname_of(const std::string& path);
 

@@ -15,6 +15,11 @@ Spec& InvocationContext::spec() {
   return *spec_;
 }
 
+void InvocationContext::publish_warnings() {
+  for (const auto& message : pending_warnings_) runc_log.write(LogLevel::Warning, message);
+  pending_warnings_.clear();
+}
+
 void InvocationContext::flush_spec() {
   if (spec_) spec_->flush();
 }

@@ -47,6 +47,12 @@ class InvocationContext {
 
   bool observe_only() const { return config.mode == Mode::Observe; }
 
+  // A warning for runc's log about a change a guard made; written only once every guard has run and
+  // config.json was flushed, so the user is never told about a change that did not happen.
+  void warn_user(std::string message) { pending_warnings_.push_back(std::move(message)); }
+  // Writes the pending warnings to runc's log (called by the runtime after a successful flush).
+  void publish_warnings();
+
   // The bundle's config.json, loaded on first use (create/run/restore only).
   Spec& spec();
   bool spec_loaded() const { return spec_.has_value(); }
@@ -55,6 +61,7 @@ class InvocationContext {
 
  private:
   std::optional<Spec> spec_;
+  std::vector<std::string> pending_warnings_;
 };
 
 class Guard {

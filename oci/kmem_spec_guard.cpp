@@ -50,7 +50,7 @@ class KmemSpecGuard final : public Guard {
                            "cgroups; drop the limit (docker run --kernel-memory) or set kernel_memory.policy");
     }
     remove_kernel_memory_fields(*memory);
-    ctx.runc_log.write(LogLevel::Warning, "runc-guard: kernel memory limit removed (" + what + "): kernel " +
+    ctx.warn_user("runc-guard: kernel memory limit removed (" + what + "): kernel " +
                                               gate.release + " < " + gate.min_kernel +
                                               " leaks memory cgroup IDs with kernel memory accounting");
     ctx.events.emit(event, details);

@@ -213,7 +213,7 @@ class KmemUpdateGuard final : public Guard {
       }
     }
     erase_flags(ctx.argv, kmem_flags);
-    ctx.runc_log.write(LogLevel::Warning, "runc-guard: kernel memory limit removed from update (" + what +
+    ctx.warn_user("runc-guard: kernel memory limit removed from update (" + what +
                                               "): kernel " + gate.release + " < " + gate.min_kernel +
                                               " leaks memory cgroup IDs with kernel memory accounting");
     ctx.events.emit(event, details);

@@ -61,6 +61,7 @@ void run_guards(InvocationContext& ctx) {
   }
   try {
     ctx.flush_spec();
+    ctx.publish_warnings();
   } catch (const std::exception& e) {
     // The rewrite is atomic: config.json is still the original, so runc runs unguarded rather than not at all.
     ctx.events.emit("spec.flush_failed", {{"error", e.what()}});

@@ -46,10 +46,11 @@ struct Bundle {
   }
 };
 
-// Runs the guard the way the runtime does: apply, then flush whatever it changed.
+// Runs the guard the way the runtime does: apply, flush whatever it changed, then tell the user.
 void run_guard(Invocation& inv) {
   make_kmem_spec_guard()->apply(inv.ctx);
   inv.ctx.flush_spec();
+  inv.ctx.publish_warnings();
 }
 
 TEST(KmemSpecGuard, AppliesToCommandsThatCreateContainers) {

@@ -93,14 +93,18 @@ TEST(EventLog, LazyFileCreatedOnlyOnFirstEvent) {
 namespace rg {
 namespace {
 
-TEST(AtomicWrite, ReplacesASymlinkedFileAtItsTargetAndKeepsTheLink) {
+TEST(AtomicWrite, WritesThroughASymlinkOnlyWhenAskedTo) {
   char tmpl[] = "/tmp/rg-link-XXXXXX";
   std::string dir = ::mkdtemp(tmpl);
   std::filesystem::create_directory(dir + "/managed");
   std::ofstream(dir + "/managed/daemon.json") << "{}";
   std::filesystem::create_symlink("managed/daemon.json", dir + "/daemon.json");
-  write_file_atomic(dir + "/daemon.json", "{\"runtimes\":{}}");
+  write_file_atomic(dir + "/daemon.json", "{\"runtimes\":{}}", std::nullopt, Symlink::WriteTarget);
   EXPECT_TRUE(std::filesystem::is_symlink(dir + "/daemon.json"));
+  EXPECT_EQ(read_file(dir + "/managed/daemon.json"), "{\"runtimes\":{}}");
+  // The default never writes through a link (a planted link in a cache must not redirect a root write).
+  write_file_atomic(dir + "/daemon.json", "replaced");
+  EXPECT_FALSE(std::filesystem::is_symlink(dir + "/daemon.json"));
   EXPECT_EQ(read_file(dir + "/managed/daemon.json"), "{\"runtimes\":{}}");
   std::filesystem::remove_all(dir);
 }
