@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config libseccomp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libboost-dev
-  libssl-dev libcli11-dev libtomlplusplus-dev libgtest-dev libgmock-dev libcap-dev runc busybox-static jq)
+  libmd-dev libcli11-dev libtomlplusplus-dev libgtest-dev libgmock-dev libcap-dev runc busybox-static jq)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -21,7 +21,7 @@ struct Program {
 // (length not a multiple of sizeof(sock_filter)).
 Program parse_program(std::span<const std::uint8_t> bytes);
 
-// sha256 (OpenSSL EVP) as lowercase hex.
+// sha256 (libmd) as lowercase hex.
 std::string sha256_hex(std::span<const std::uint8_t> bytes);
 std::string sha256_hex(std::string_view text);
 
