@@ -5,7 +5,7 @@
 #  3. watchdog CPU while watching a 5 s init (schedstat ns on CPU / wall time).
 # The caller-side cost of start_watchdog alone: tests/bench/watchdog_fork_bench.cpp, built by hand:
 #   g++ -std=c++20 -O2 -I. -DSPDLOG_HEADER_ONLY -DFMT_HEADER_ONLY tests/bench/watchdog_fork_bench.cpp \
-#     $B/shim/librg_shim.a $B/seccomp/librg_seccomp.a $B/oci/librg_oci.a -lseccomp -lcrypto -lpthread
+#     $B/shim/librg_shim.a $B/seccomp/librg_seccomp.a $B/oci/librg_oci.a -lseccomp -lmd -lpthread
 source "$(dirname "$0")/../lib.sh"
 N=${1:-30}
 WORK=$(make_workdir)
