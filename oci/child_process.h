@@ -6,6 +6,8 @@
 #include <chrono>
 #include <optional>
 
+#include "oci/fd.h"
+
 namespace rg {
 
 class ChildProcess {
@@ -26,5 +28,10 @@ class ChildProcess {
   std::optional<int> reap(int flags);
   pid_t pid_;
 };
+
+// pidfd_open(2): an invalid fd on kernels before 5.3 (callers fall back to pid + start time checks).
+UniqueFd open_pidfd(pid_t pid) noexcept;
+// pidfd_send_signal(2) with SIGKILL: no pid-reuse race. False if it could not be sent.
+bool pidfd_send_sigkill(int pidfd) noexcept;
 
 }  // namespace rg

@@ -15,14 +15,12 @@
 #include <vector>
 #include <nlohmann/json.hpp>
 
+#include "oci/child_process.h"
 #include "oci/error.h"
 #include "oci/fd.h"
 
 namespace rg {
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
@@ -175,7 +173,7 @@ void start_watchdog(const WatchdogRequest& request, EventLog& events) noexcept {
     WatchSpec spec = make_watch_spec(request, self, current_dir());
     // A pidfd on ourselves (runc after the exec) tells the watchdog the moment runc exits; it is O_CLOEXEC,
     // so runc never sees it.
-    UniqueFd runc_pidfd(static_cast<int>(::syscall(SYS_pidfd_open, self, 0)));
+    UniqueFd runc_pidfd = open_pidfd(self);
     if (!runc_pidfd) {
       auto st = read_proc_stat(spec.proc_root, self);
       if (!st) throw Error("cannot read our own /proc stat");

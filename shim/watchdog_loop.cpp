@@ -21,13 +21,6 @@ extern char** environ;
 
 namespace rg {
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-
 namespace {
 
 using std::chrono::milliseconds;
@@ -36,10 +29,6 @@ double ms_between(WatchClock::time_point from, WatchClock::time_point to) {
   return std::chrono::duration<double, std::milli>(to - from).count();
 }
 
-// pidfd_open(2): -1 on kernels before 5.3 (callers fall back to pid + start time checks).
-UniqueFd open_pidfd(pid_t pid) { return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))); }
-
-bool send_sigkill(int pidfd) { return ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0) == 0; }
 
 }  // namespace
 
@@ -314,11 +303,11 @@ void InitWatcher::enforce_deadline(const std::vector<TrackedInit>& inits) {
     // Re-check identity after taking the pidfd: from then on the pid cannot be reused under us.
     auto st = read_proc_stat(spec_.proc_root, init.id.pid);
     if (!st || st->start_time != init.id.start_time || !is_runc_exe(init.id.pid)) continue;
-    bool sent = pidfd ? send_sigkill(pidfd.get()) : ::kill(init.id.pid, SIGKILL) == 0;
+    bool sent = pidfd ? pidfd_send_sigkill(pidfd.get()) : ::kill(init.id.pid, SIGKILL) == 0;
     if (sent) killed.push_back(init.id.pid);
   }
   bool runc_killed = false;
-  if (runc_pidfd_ >= 0) runc_killed = send_sigkill(runc_pidfd_);
+  if (runc_pidfd_ >= 0) runc_killed = pidfd_send_sigkill(runc_pidfd_);
   else if (same_process_alive(spec_.proc_root, spec_.runc)) runc_killed = ::kill(spec_.runc.pid, SIGKILL) == 0;
   wait_for_runc_exit(milliseconds(2000));
   details["inits_killed"] = killed;
