@@ -18,7 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 echo "==> building (build/)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DRUNC_GUARD_TESTS=OFF >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target runc-guard runc-guardctl >/dev/null
 
 DEMO=$(mktemp -d /tmp/runc-guard-quickstart.XXXXXX)

@@ -27,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 BUILD=${RG_BUILD_DIR:-build}
-cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DRUNC_GUARD_TESTS=ON -DRUNC_GUARD_STATIC=ON
 cmake --build "$BUILD" -j"$(nproc)"
 cd "$BUILD"
 ctest --output-on-failure --timeout 900 "$@"
