@@ -72,3 +72,23 @@ write_config() {
 cleanup_container() {
   "$REAL_RUNC" --root "$1" delete --force "$2" >/dev/null 2>&1 || true
 }
+
+# Watchdogs started by this test (found by our config path in their environment), zombies excluded.
+our_watchdogs() {
+  local p
+  for p in $(pgrep -x rg-watchdog || true); do
+    [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = Z ] && continue
+    tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qx "RUNC_GUARD_CONFIG=$RUNC_GUARD_CONFIG" && echo "$p"
+  done
+  return 0
+}
+
+# expect_no_watchdog_within SECONDS [CONTEXT]: every watchdog of ours has ended by then.
+expect_no_watchdog_within() {
+  local deadline=$((SECONDS + $1))
+  while [ -n "$(our_watchdogs)" ]; do
+    [ $SECONDS -lt $deadline ] ||
+      fail "${2:+$2: }a watchdog outlived its watch: $(our_watchdogs | xargs -r ps -o pid,etime,args -p)"
+    sleep 0.05
+  done
+}

@@ -26,25 +26,6 @@ guard_config() {
 }
 guard_config
 
-# Watchdogs started by this test (found by our config path in their environment), zombies excluded.
-our_watchdogs() {
-  local p
-  for p in $(pgrep -x rg-watchdog || true); do
-    [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = Z ] && continue
-    tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qx "RUNC_GUARD_CONFIG=$RUNC_GUARD_CONFIG" && echo "$p"
-  done
-  return 0
-}
-
-# expect_no_watchdog_within SECONDS: every watchdog of ours has ended by then.
-expect_no_watchdog_within() {
-  local deadline=$((SECONDS + $1))
-  while [ -n "$(our_watchdogs)" ]; do
-    [ $SECONDS -lt $deadline ] || fail "a watchdog outlived its watch: $(our_watchdogs | xargs -r ps -o pid,etime,args -p)"
-    sleep 0.05
-  done
-}
-
 init_pid_of() { jq -r .init_process_pid "$ROOT/$1/state.json"; }
 seccomp_mode_of() { awk '/^Seccomp:/ {print $2}' "/proc/$1/status"; }
 

@@ -11,27 +11,12 @@ BUNDLE="$WORK/bundle"
 make_bundle "$BUNDLE" sleep 300
 for id in r1 r2 r3; do on_exit "cleanup_container '$ROOT' $id"; done
 
-our_watchdogs() {
-  local p
-  for p in $(pgrep -x rg-watchdog || true); do
-    [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = Z ] && continue
-    tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qx "RUNC_GUARD_CONFIG=$RUNC_GUARD_CONFIG" && echo "$p"
-  done
-  return 0
-}
-no_watchdog_within() {
-  local deadline=$((SECONDS + $1))
-  while [ -n "$(our_watchdogs)" ]; do
-    [ $SECONDS -lt $deadline ] || fail "$2: a watchdog outlived its watch"
-    sleep 0.05
-  done
-}
 status_of() { "$REAL_RUNC" --root "$ROOT" state "$1" | jq -r .status; }
 
 "$GUARD" --root "$ROOT" --log "$WORK/log.json" --log-format json create --bundle "$BUNDLE" r1 </dev/null >/dev/null 2>&1 ||
   fail "create: $(cat "$WORK/log.json")"
 [ "$(status_of r1)" = created ] || fail "r1 not created"
-no_watchdog_within 1 "create"
+expect_no_watchdog_within 1 "create"
 "$GUARD" --root "$ROOT" start r1 || fail "start failed"
 [ "$(status_of r1)" = running ] || fail "r1 not running after start"
 out=$("$GUARD" --root "$ROOT" exec r1 sh -c 'echo hello; exit 3') && rc=0 || rc=$?
@@ -54,7 +39,7 @@ wait $run_pid || rc=$?
 [ "$rc" = 4 ] || fail "foreground run exit $rc, the container's was 4"
 echo "ok: foreground run: watch ended at the init's exec; exit status 4 passed through"
 
-no_watchdog_within 2 "end"
+expect_no_watchdog_within 2 "end"
 if [ -f "$EVENTS" ] && grep -q '"event":"init\.' "$EVENTS"; then fail "the watchdog acted on real runc: $(grep '"init\.' "$EVENTS")"; fi
 [ ! -s "$WORK/log.json" ] || ! grep -q runc-guard "$WORK/log.json" || fail "runc-guard wrote to log.json: $(cat "$WORK/log.json")"
 echo "ok: nothing touched"
