@@ -1,7 +1,7 @@
 #include "oci/kmem_spec_guard.h"
 
 #include "oci/error.h"
-#include "oci/metrics.h"
+#include "oci/kmem_decision.h"
 #include "oci/kmem_policy.h"
 
 namespace rg {
@@ -31,30 +31,13 @@ class KmemSpecGuard final : public Guard {
     KmemAction action = decide_kmem_action(policy, true, !settings.empty());
     if (action == KmemAction::Keep) return;
 
-    nlohmann::json details = gate.details();
-    details["settings"] = settings;
-    details["config"] = spec.path();
-    const std::string what = describe_settings(settings, kSpecPrefix);
-    const char* event = action == KmemAction::Reject ? "kmem.rejected" : "kmem.stripped";
-    if (ctx.observe_only()) {
-      details["observe"] = true;
-      ctx.events.emit(event, details);
-      return;
-    }
-    if (action == KmemAction::Reject) {
-      ctx.events.emit(event, details);
-      count_metric(ctx.config, metric::kKmemRejected);
-      throw Error::refusal("kernel memory limit refused (" + what + "): kernel " + gate.release + " is older than " +
-                           gate.min_kernel +
-                           ", where kernel memory accounting leaks memory cgroup IDs until the node cannot create "
-                           "cgroups; drop the limit (docker run --kernel-memory) or set kernel_memory.policy");
-    }
+    KmemFinding finding{gate, gate.details(), describe_settings(settings, kSpecPrefix), "",
+                        "drop the limit (docker run --kernel-memory)"};
+    finding.details["settings"] = settings;
+    finding.details["config"] = spec.path();
+    if (!enact_kmem_decision(ctx, action == KmemAction::Reject, finding)) return;
     remove_kernel_memory_fields(*memory);
-    ctx.warn_user("runc-guard: kernel memory limit removed (" + what + "): kernel " +
-                                              gate.release + " < " + gate.min_kernel +
-                                              " leaks memory cgroup IDs with kernel memory accounting");
-    ctx.events.emit(event, details);
-    count_metric(ctx.config, metric::kKmemStripped);
+    report_kmem_stripped(ctx, finding);
   }
 };
 

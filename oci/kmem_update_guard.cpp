@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "oci/error.h"
-#include "oci/metrics.h"
+#include "oci/kmem_decision.h"
 #include "oci/files.h"
 #include "oci/kmem_policy.h"
 
@@ -182,24 +182,11 @@ class KmemUpdateGuard final : public Guard {
     }
     if (decide_kmem_action(policy, true, !settings.empty()) == KmemAction::Keep) return;
 
-    nlohmann::json details = gate.details();
-    details["settings"] = settings;
-    if (uses_document) details["resources"] = *resources_flag->value;
-    const std::string what = describe_settings(settings, "");
-    const char* event = policy == KmemPolicy::Reject ? "kmem.rejected" : "kmem.stripped";
-    if (ctx.observe_only()) {
-      details["observe"] = true;
-      ctx.events.emit(event, details);
-      return;
-    }
-    if (policy == KmemPolicy::Reject) {
-      ctx.events.emit(event, details);
-      count_metric(ctx.config, metric::kKmemRejected);
-      throw Error::refusal("kernel memory limit refused in update (" + what + "): kernel " + gate.release +
-                           " is older than " + gate.min_kernel +
-                           ", where kernel memory accounting leaks memory cgroup IDs until the node cannot create "
-                           "cgroups; drop the kernel memory setting or set kernel_memory.policy");
-    }
+    KmemFinding finding{gate, gate.details(), describe_settings(settings, ""), "update",
+                        "drop the kernel memory setting"};
+    finding.details["settings"] = settings;
+    if (uses_document) finding.details["resources"] = *resources_flag->value;
+    if (!enact_kmem_decision(ctx, policy == KmemPolicy::Reject, finding)) return;
 
     if (document) {
       if (*resources_flag->value == "-") {
@@ -208,16 +195,12 @@ class KmemUpdateGuard final : public Guard {
         // Not close-on-exec: runc (this very process after exec) opens it by path.
         UniqueFd copy = fd_with_content(document->filtered, false);
         replace_flag_value(ctx.argv, *resources_flag, "/proc/self/fd/" + std::to_string(copy.get()));
-        details["replaced_by"] = "/proc/self/fd/" + std::to_string(copy.get());
+        finding.details["replaced_by"] = "/proc/self/fd/" + std::to_string(copy.get());
         (void)copy.release();  // owned by runc from the exec on
       }
     }
     erase_flags(ctx.argv, kmem_flags);
-    ctx.warn_user("runc-guard: kernel memory limit removed from update (" + what +
-                                              "): kernel " + gate.release + " < " + gate.min_kernel +
-                                              " leaks memory cgroup IDs with kernel memory accounting");
-    ctx.events.emit(event, details);
-    count_metric(ctx.config, metric::kKmemStripped);
+    report_kmem_stripped(ctx, finding);
   }
 
  private:
