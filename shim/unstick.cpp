@@ -1,6 +1,7 @@
 #include "shim/unstick.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -104,9 +105,15 @@ std::size_t unstick_target_size(std::optional<std::size_t> predicted_bytes, std:
   return std::min(round_up_pow2(wanted), kUnstickMaxBytes);
 }
 
-EnlargeResult enlarge_pipe(const std::string& proc_root, pid_t pid, int fd, std::size_t target_bytes) {
+EnlargeResult enlarge_pipe(const std::string& proc_root, pid_t pid, int fd, std::size_t target_bytes,
+                           std::uint64_t expected_inode) {
   UniqueFd pipe = reopen_pipe(proc_root, pid, fd);
   if (!pipe) throw Error::from_errno("open " + fd_path(proc_root, pid, fd));
+  if (expected_inode != 0) {
+    struct stat st {};
+    if (::fstat(pipe.get(), &st) != 0 || !S_ISFIFO(st.st_mode) || st.st_ino != expected_inode)
+      throw Error(fd_path(proc_root, pid, fd) + " is no longer the blocked pipe (process gone or pid reused)");
+  }
   auto before = fill_of(pipe.get());
   if (!before) throw Error::from_errno("inspect pipe " + fd_path(proc_root, pid, fd));
   // As root (CAP_SYS_RESOURCE) this may exceed fs.pipe-max-size and the per-user soft limit.
@@ -134,7 +141,7 @@ UnstickResult unstick_blocked_write(pid_t pid, const BlockedWrite& blocked, cons
         return result;
       }
       ++result.attempts;
-      EnlargeResult enlarged = enlarge_pipe(options.proc_root, pid, blocked.fd, target);
+      EnlargeResult enlarged = enlarge_pipe(options.proc_root, pid, blocked.fd, target, blocked.pipe_inode);
       result.size_after = enlarged.size_after;
       capacity = enlarged.size_after;
       // Re-check: the woken writer needs a moment to copy the rest and return from write(2).

@@ -61,7 +61,9 @@ struct EnlargeResult {
   std::size_t bytes_before = 0;
 };
 // One attempt: open /proc/PID/fd/FD O_RDONLY|O_NONBLOCK, F_SETPIPE_SZ(target), close. Throws rg::Error.
-EnlargeResult enlarge_pipe(const std::string& proc_root, pid_t pid, int fd, std::size_t target_bytes);
+// `expected_inode` (when non-zero) must be the pipe's inode: the pid could have been reused since the look.
+EnlargeResult enlarge_pipe(const std::string& proc_root, pid_t pid, int fd, std::size_t target_bytes,
+                           std::uint64_t expected_inode = 0);
 
 struct UnstickResult {
   bool unstuck = false;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,9 +16,11 @@
 #include <thread>
 #include <vector>
 
+#include "oci/error.h"
 #include "oci/fd.h"
 #include "oci/files.h"
 #include "shim/blocked_inits.h"
+#include "shim/unstick.h"
 #include "shim/watchdog_loop.h"
 
 namespace rg {
@@ -268,6 +271,23 @@ TEST(InitWatcher, KillsAtTheDeadlineWhenTheInitCannotBeUnstuck) {
   EXPECT_EQ(log["level"], "error");
   EXPECT_EQ(log["msg"], "runc-guard: runc init did not finish within 1s (blocked writing fd " +
                             std::to_string(lines[0]["details"]["fd"].get<int>()) + ", pipe 4096 B full); killed");
+}
+
+}  // namespace
+}  // namespace rg
+
+namespace rg {
+namespace {
+
+// The pid can be reused between the look and the un-stick: the reopened fd must still be the same pipe.
+TEST(EnlargePipe, RefusesWhenTheFdIsNoLongerTheBlockedPipe) {
+  Pipe p = Pipe::create();
+  struct stat st {};
+  ASSERT_EQ(::fstat(p.write_end.get(), &st), 0);
+  EXPECT_THROW(enlarge_pipe("/proc", ::getpid(), p.write_end.get(), 131072, st.st_ino + 1), Error);
+  EXPECT_EQ(::fcntl(p.write_end.get(), F_GETPIPE_SZ), 65536);  // untouched
+  EnlargeResult r = enlarge_pipe("/proc", ::getpid(), p.write_end.get(), 131072, st.st_ino);
+  EXPECT_EQ(r.size_after, 131072u);
 }
 
 }  // namespace
