@@ -23,6 +23,10 @@ struct WatchPlan {
   // poll faster and enlarge blocked pipes to at least this size).
   std::optional<std::size_t> predicted_seccomp_bytes;
   bool seccomp_hazard = false;
+  // Set by the seccomp guard on a cold cache: compiling costs ~8 ms, so the detached watchdog does it (long
+  // before its first look) instead of the create path. The profile as JSON, and what the verdict needs.
+  std::string deferred_seccomp_profile;
+  bool deferred_no_new_privileges = false;
   // Set by the kernel-memory guard: cgroup directories we pre-created; removed (if empty) when the create
   // failed, i.e. runc exited and left no container state behind.
   std::vector<std::string> cgroup_dirs_to_remove_if_create_failed;

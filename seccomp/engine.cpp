@@ -22,7 +22,7 @@ Analysis analyze(const Profile& profile, const CompileOptions& options, const Pi
 }
 
 std::optional<CachedSummary> summarize(const nlohmann::ordered_json& seccomp, const Cache* cache,
-                                       const CompileOptions& options, std::string_view field) {
+                                       const CompileOptions& options, std::string_view field, bool compile_on_miss) {
   CachedSummary out;
   if (cache) {
     out.key = profile_key(seccomp, "rg-seccomp-1/libseccomp-" + std::to_string(seccomp_version()->major) + "." +
@@ -31,6 +31,10 @@ std::optional<CachedSummary> summarize(const nlohmann::ordered_json& seccomp, co
     if (auto hit = cache->load(out.key)) {
       out.summary = std::move(*hit);
       out.from_cache = true;
+      return out;
+    }
+    if (!compile_on_miss) {
+      out.missed = true;
       return out;
     }
   }

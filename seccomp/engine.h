@@ -27,14 +27,17 @@ struct CachedSummary {
   Summary summary;
   std::string key;
   bool from_cache = false;
+  bool missed = false;      // compile_on_miss was false and the cache had no entry: `summary` is empty
   std::string cache_error;  // why the result could not be stored (the summary is still valid)
 };
 
 // Summary of a `linux.seccomp` object through `cache` (may be null): a hit costs a hash and a small read;
 // a miss (or an untrusted entry) compiles, exports and rewrites the entry. nullopt when the section
-// disables seccomp (no defaultAction, no syscalls). Throws rg::Error for an invalid profile.
+// disables seccomp (no defaultAction, no syscalls). With compile_on_miss false a miss only sets `missed`.
+// Throws rg::Error for an invalid profile.
 std::optional<CachedSummary> summarize(const nlohmann::ordered_json& seccomp, const Cache* cache,
-                                       const CompileOptions& options = {}, std::string_view field = "linux.seccomp");
+                                       const CompileOptions& options = {}, std::string_view field = "linux.seccomp",
+                                       bool compile_on_miss = true);
 
 struct Verdict {
   bool hazardous = false;

@@ -17,4 +17,9 @@ class HazardGuard : public rg::Guard {
 
 std::unique_ptr<rg::Guard> make_hazard_guard();
 
+// In the watchdog process: compiles a profile the guard deferred (cold cache), stores it in the cache and
+// completes the plan (predicted size, hazard) with the same event, metric and on_hazard handling as the
+// guard. Never throws: a failure is logged as seccomp.deferred_failed.
+void resolve_deferred_seccomp(WatchPlan& plan, const Config& config, EventLog& events) noexcept;
+
 }  // namespace rg::seccomp

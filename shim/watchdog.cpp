@@ -18,6 +18,7 @@
 #include "oci/child_process.h"
 #include "oci/error.h"
 #include "oci/fd.h"
+#include "seccomp/hazard_guard.h"
 
 namespace rg {
 
@@ -117,6 +118,8 @@ int isolate_fds(int runc_pidfd) {
   int code = 0;
   try {
     EventLog events(spec.events_path, spec.command, spec.container_id);
+    // Before the first look (~50 ms away): the program size and hazard the guard left to us.
+    seccomp::resolve_deferred_seccomp(spec.plan, spec.config, events);
     if (spec.runc.start_time == 0) {
       auto st = read_proc_stat(spec.proc_root, spec.runc.pid);
       if (st) spec.runc.start_time = st->start_time;
@@ -158,6 +161,7 @@ WatchSpec make_watch_spec(const WatchdogRequest& request, pid_t runc_pid, const 
   spec.log_format = final_args.log_format();
   spec.events_path = request.config.log.events;
   spec.metrics_dir = request.config.metrics.textfile_dir;
+  spec.config = request.config;
   spec.observe = request.config.mode == Mode::Observe;
   spec.unstick = request.config.watchdog.unstick;
   spec.init_timeout = std::chrono::seconds(request.config.watchdog.init_timeout_s);

@@ -39,6 +39,7 @@ struct WatchSpec {
   bool unstick = true;
   std::chrono::seconds init_timeout{60};
   WatchPlan plan;
+  Config config;  // for work the watchdog does on the guards' behalf (the deferred seccomp compile)
 };
 
 // "Blocked" needs the same thread in a write on the same fd of the same full pipe on two looks this far

@@ -21,6 +21,15 @@ class SeccompHazardGuard : public ::testing::Test {
  protected:
   TempDir tmp;
 
+  Config config_for(const std::string& policy, Mode mode = Mode::Enforce, bool watchdog = false) {
+    Config cfg;
+    cfg.mode = mode;
+    cfg.seccomp.on_hazard = policy;
+    cfg.seccomp.cache_dir = tmp.file("cache");
+    cfg.watchdog.enabled = watchdog;
+    return cfg;
+  }
+
   std::string bundle_from(const std::string& config) {
     const std::string b = tmp.file("bundle");
     std::filesystem::create_directories(b);
@@ -28,12 +37,11 @@ class SeccompHazardGuard : public ::testing::Test {
     return b;
   }
 
+  // Without a watchdog to defer to (watchdog.enabled false) the guard compiles on the create path; the
+  // deferral to the watchdog has tests of its own below.
   GuardRun run(const std::string& bundle, const std::string& policy, Mode mode = Mode::Enforce,
-               const std::string& command = "create") {
-    Config cfg;
-    cfg.mode = mode;
-    cfg.seccomp.on_hazard = policy;
-    cfg.seccomp.cache_dir = tmp.file("cache");
+               const std::string& command = "create", bool watchdog = false) {
+    Config cfg = config_for(policy, mode, watchdog);
     std::vector<std::string> argv{"runc", command, "--bundle", bundle, "ctr1"};
     RuncArgs args = parse_runc_args(argv);
     RuncLog log("", "json");
@@ -133,6 +141,53 @@ TEST_F(SeccompHazardGuard, SecondCreateIsServedFromTheCache) {
   EXPECT_EQ(key_files, 1);
   const GuardRun again = run(bundle, "watch");
   EXPECT_EQ(again.watch.predicted_seccomp_bytes, std::optional<std::size_t>(7680));
+}
+
+// A cold cache costs the create path nothing: the detached watchdog compiles (before its first look) and
+// completes the plan exactly as the guard would have; the next create is served from the cache.
+TEST_F(SeccompHazardGuard, ColdProfileIsCompiledByTheWatchdogNotOnTheCreatePath) {
+  const std::string bundle = bundle_from(shared_testdata("docker-20.10/bigprofile.config.json"));  // NNP, 9024 B
+  HeldPipes held(8);
+  ScopedPipeUserPagesSoft lowered(16);
+
+  GuardRun cold = run(bundle, "watch", Mode::Enforce, "create", true);
+  EXPECT_FALSE(cold.error);
+  EXPECT_FALSE(cold.watch.deferred_seccomp_profile.empty());
+  EXPECT_TRUE(cold.watch.deferred_no_new_privileges);
+  EXPECT_FALSE(cold.watch.predicted_seccomp_bytes);  // nothing compiled on the create path
+  EXPECT_EQ(cold.events.find("seccomp.hazard"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(tmp.file("cache")) &&
+               std::distance(std::filesystem::directory_iterator(tmp.file("cache")), {}) > 0);
+
+  // In the watchdog process.
+  const std::string events_path = tmp.file("watchdog-events.jsonl");
+  {
+    EventLog events(events_path, "create", "ctr1");
+    resolve_deferred_seccomp(cold.watch, config_for("watch", Mode::Enforce, true), events);
+  }
+  EXPECT_TRUE(cold.watch.deferred_seccomp_profile.empty());
+  ASSERT_TRUE(cold.watch.predicted_seccomp_bytes);
+  EXPECT_GT(*cold.watch.predicted_seccomp_bytes, 8192u);
+  EXPECT_TRUE(cold.watch.seccomp_hazard);
+  const std::string logged = slurp(events_path);
+  EXPECT_NE(logged.find("\"seccomp.hazard\""), std::string::npos) << logged;
+  EXPECT_NE(logged.find("\"deferred\":true"), std::string::npos) << logged;
+
+  // Warm: decided on the create path, no deferral.
+  GuardRun warm = run(bundle, "watch", Mode::Enforce, "create", true);
+  EXPECT_TRUE(warm.watch.deferred_seccomp_profile.empty());
+  EXPECT_TRUE(warm.watch.seccomp_hazard);
+  EXPECT_EQ(warm.watch.predicted_seccomp_bytes, cold.watch.predicted_seccomp_bytes);
+}
+
+TEST_F(SeccompHazardGuard, RejectNeverDefersItsVerdict) {
+  const std::string bundle = bundle_from(shared_testdata("docker-20.10/bigprofile.config.json"));
+  HeldPipes held(8);
+  ScopedPipeUserPagesSoft lowered(16);
+  GuardRun r = run(bundle, "reject", Mode::Enforce, "create", true);
+  EXPECT_TRUE(r.watch.deferred_seccomp_profile.empty());
+  ASSERT_TRUE(r.error);
+  EXPECT_TRUE(r.error->is_refusal());
 }
 
 }  // namespace
