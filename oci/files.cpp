@@ -12,7 +12,7 @@
 
 namespace rg {
 
-std::string read_fd(int fd, std::string_view name) {
+std::string read_fd(int fd, std::string_view name, const std::function<bool(std::string_view)>& complete) {
   std::string out;
   char buf[16384];
   for (;;) {
@@ -23,6 +23,7 @@ std::string read_fd(int fd, std::string_view name) {
     }
     if (n == 0) break;
     out.append(buf, static_cast<std::size_t>(n));
+    if (complete && complete(out)) break;
   }
   return out;
 }

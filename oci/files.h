@@ -2,6 +2,7 @@
 // Small file helpers: whole-file reads and the atomic replace every rewrite of a file goes through.
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,7 +11,10 @@
 
 namespace rg {
 
-std::string read_fd(int fd, std::string_view name_for_errors);
+// Reads to EOF, or until `complete` (when given) says what was read so far is enough — for a writer that
+// may keep its end open.
+std::string read_fd(int fd, std::string_view name_for_errors,
+                    const std::function<bool(std::string_view)>& complete = {});
 std::string read_file(const std::string& path);  // throws rg::Error naming the path
 // write(2) until everything is written (EINTR and short writes handled); throws rg::Error.
 void write_all(int fd, std::string_view data, std::string_view name_for_errors);

@@ -38,20 +38,9 @@ std::optional<std::size_t> end_of_first_json_value(std::string_view text) {
 }
 
 std::string read_update_document(int fd) {
-  std::string out;
-  char buf[16384];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error::from_errno("read update resources from stdin");
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    // Like runc's json.Decoder, stop after the first value: a writer that keeps stdin open must not hang us.
-    if (end_of_first_json_value(out)) break;
-  }
-  return out;
+  // Like runc's json.Decoder, stop after the first value: a writer that keeps stdin open must not hang us.
+  return read_fd(fd, "update resources",
+                 [](std::string_view so_far) { return end_of_first_json_value(so_far).has_value(); });
 }
 
 UpdateResources filter_update_resources(std::string_view text) {

@@ -92,8 +92,7 @@ class DefaultSigchld {
 
 }  // namespace
 
-int run_runtime(std::span<const std::string> argv_span, char** envp) {
-  std::vector<std::string> argv(argv_span.begin(), argv_span.end());
+int run_runtime(std::vector<std::string> argv, char** envp) {
   RuncArgs args = parse_runc_args(argv);
   try {
     if (const char* marker = std::getenv(kLoopMarkerEnv); marker && *marker)

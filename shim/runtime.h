@@ -2,7 +2,6 @@
 // The runc-guard runtime: parse runc's argv, run the guards that apply, then exec the real runc in place
 // (same pid, argv, environment, cwd and fds). Returns only on failure, with the exit code to use.
 #include <memory>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -16,6 +15,6 @@ std::vector<std::unique_ptr<Guard>> make_guards();
 // True when some guard or the watchdog needs this invocation; everything else is a plain exec.
 bool needs_guarding(const RuncArgs& args);
 
-int run_runtime(std::span<const std::string> argv, char** envp);
+int run_runtime(std::vector<std::string> argv, char** envp);
 
 }  // namespace rg
