@@ -4,7 +4,7 @@
 #include <toml++/toml.h>
 
 #include "install/engine_configs.h"
-#include "oci/error.h"
+#include "oci/base/error.h"
 
 namespace rg::install {
 namespace {

@@ -2,7 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "install/engine_configs.h"
-#include "oci/error.h"
+#include "oci/base/error.h"
 
 namespace rg::install {
 namespace {

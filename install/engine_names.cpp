@@ -1,7 +1,7 @@
 #include <cctype>
 
 #include "install/engine_configs.h"
-#include "oci/error.h"
+#include "oci/base/error.h"
 
 namespace rg::install {
 

@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "install/diff.h"
-#include "oci/config.h"
-#include "oci/error.h"
-#include "oci/files.h"
+#include "oci/guard/config.h"
+#include "oci/base/error.h"
+#include "oci/base/files.h"
 
 namespace rg::install {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <sys/utsname.h>
 
-#include "oci/error.h"
+#include "oci/base/error.h"
 
 namespace rg {
 namespace {

@@ -1,7 +1,7 @@
 #include "oci/spec.h"
 
-#include "oci/error.h"
-#include "oci/files.h"
+#include "oci/base/error.h"
+#include "oci/base/files.h"
 
 namespace rg {
 

@@ -6,9 +6,9 @@
 
 #include <cerrno>
 
-#include "oci/error.h"
-#include "oci/fd.h"
-#include "oci/files.h"
+#include "oci/base/error.h"
+#include "oci/base/fd.h"
+#include "oci/base/files.h"
 
 namespace rg::seccomp {
 namespace {

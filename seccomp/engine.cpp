@@ -1,6 +1,6 @@
 #include "seccomp/engine.h"
 
-#include "oci/error.h"
+#include "oci/base/error.h"
 #include "seccomp/probe.h"
 #include "seccomp/program.h"
 

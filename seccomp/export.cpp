@@ -11,8 +11,8 @@
 #include <exception>
 #include <thread>
 
-#include "oci/error.h"
-#include "oci/fd.h"
+#include "oci/base/error.h"
+#include "oci/base/fd.h"
 
 namespace rg::seccomp {
 namespace {

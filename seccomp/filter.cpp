@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "oci/error.h"
+#include "oci/base/error.h"
 #include "seccomp/tables.h"
 
 namespace rg::seccomp {

@@ -1,7 +1,7 @@
 #include "seccomp/hazard_guard.h"
 
-#include "oci/error.h"
-#include "oci/metrics.h"
+#include "oci/base/error.h"
+#include "oci/guard/metrics.h"
 #include "seccomp/engine.h"
 
 namespace rg::seccomp {

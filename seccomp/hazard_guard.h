@@ -4,7 +4,7 @@
 // ignore. Always records the predicted program size for the watchdog when the bundle has seccomp.
 #include <memory>
 
-#include "oci/guard.h"
+#include "oci/guard/guard.h"
 
 namespace rg::seccomp {
 

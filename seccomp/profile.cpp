@@ -4,7 +4,7 @@
 #include <charconv>
 #include <limits>
 
-#include "oci/error.h"
+#include "oci/base/error.h"
 #include "seccomp/program.h"
 #include "seccomp/tables.h"
 

@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-#include "oci/error.h"
+#include "oci/base/error.h"
 
 namespace rg::seccomp {
 

@@ -1,6 +1,6 @@
 #include "seccomp/summary.h"
 
-#include "oci/error.h"
+#include "oci/base/error.h"
 
 namespace rg::seccomp {
 

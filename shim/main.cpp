@@ -3,7 +3,7 @@
 #include <utility>
 #include <vector>
 
-#include "shim/runtime.h"
+#include "shim/runtime/runtime.h"
 
 int main(int argc, char** argv, char** envp) {
   std::vector<std::string> args(argv, argv + argc);

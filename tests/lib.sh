@@ -5,6 +5,8 @@ RG_BUILD=$(cd "${RG_BUILD:?RG_BUILD must point at the build directory}" && pwd)
 RG_SOURCE=${RG_SOURCE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 GUARD="$RG_BUILD/runc-guard"
 GUARDCTL="$RG_BUILD/runc-guardctl"
+SHARED="$RG_SOURCE/../shared"
+SHARED_TESTDATA="$SHARED/testdata/docker-20.10"
 REAL_RUNC=${REAL_RUNC:-/usr/bin/runc}
 
 fail() {
@@ -35,6 +37,7 @@ trap run_exit_hooks EXIT
 make_workdir() {
   local dir
   dir=$(mktemp -d /tmp/rg-test.XXXXXX)
+  chmod 0755 "$dir"
   on_exit "rm -rf '$dir'"
   echo "$dir"
 }
@@ -92,3 +95,42 @@ expect_no_watchdog_within() {
     sleep 0.05
   done
 }
+
+note() { echo "--- $*"; }
+
+# expect_eq ACTUAL EXPECTED WHAT
+expect_eq() {
+  [[ "$1" == "$2" ]] || fail "$3: expected [$2], got [$1]"
+}
+
+# events_named NAME: the lines of the event log $EVENTS whose event is NAME.
+events_named() { [ -f "$EVENTS" ] && jq -c --arg e "$1" 'select(.event == $e)' "$EVENTS" || true; }
+
+# ---- kernel-memory tests: a recording fake runc (tests/helpers/fake_runc_cgroup_probe.cpp) in $T ----
+
+# fake_probe_runc VERSION → path of a private copy that reports VERSION (the copy has its own inode, so
+# runc-guard's version cache, keyed by binary identity, sees a different binary per version).
+fake_probe_runc() {
+  local path="$T/runc-$1"
+  if [[ ! -x "$path" ]]; then
+    cp "$RG_BUILD/tests/fake_runc_cgroup_probe" "$path"
+    chmod 0755 "$path"
+    echo "$1" >"$path.version"
+  fi
+  echo "$path"
+}
+
+# kmem_config RUNC_PATH [JQ_FILTER] → $T/config.json on a kernel reported as 3.10 (root-owned, 0644).
+kmem_config() {
+  local filter="${2:-.}"
+  jq -n --arg runc "$1" --arg events "$T/events.jsonl" \
+    '{runtime: {path: $runc}, log: {events: $events}, watchdog: {enabled: false},
+      kernel_memory: {kernel_release: "3.10.0-1160.el7.x86_64"}}' | jq "$filter" >"$T/config.json"
+  chmod 0644 "$T/config.json"
+}
+
+# kmem_guard ARGS...: runc-guard with $T/config.json; the fake runc appends what it saw to $T/record.jsonl.
+kmem_guard() { RUNC_GUARD_CONFIG="$T/config.json" FAKE_RUNC_RECORD="$T/record.jsonl" "$GUARD" "$@"; }
+
+last_record() { [[ -s "$T/record.jsonl" ]] || fail "the fake runc never ran"; tail -n 1 "$T/record.jsonl"; }
+reset_records() { rm -f "$T/record.jsonl" "$T/events.jsonl" "$T/log.json"; }

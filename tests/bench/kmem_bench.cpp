@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "oci/files.h"
-#include "oci/guard.h"
-#include "oci/kmem_accounting_guard.h"
-#include "oci/kmem_spec_guard.h"
+#include "oci/base/files.h"
+#include "oci/guard/guard.h"
+#include "oci/kmem/accounting_guard.h"
+#include "oci/kmem/spec_guard.h"
 #include <nlohmann/json.hpp>
 
 using namespace rg;

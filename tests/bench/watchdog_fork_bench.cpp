@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "oci/args.h"
-#include "oci/config.h"
-#include "oci/event_log.h"
-#include "shim/watchdog.h"
+#include "oci/guard/config.h"
+#include "oci/guard/event_log.h"
+#include "shim/watchdog/watchdog.h"
 
 int main() {
   rg::Config config;

@@ -45,7 +45,7 @@
 #include <vector>
 
 #include "oci/args.h"
-#include "oci/files.h"
+#include "oci/base/files.h"
 #include "oci/runc_log.h"
 
 namespace {

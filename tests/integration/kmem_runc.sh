@@ -3,12 +3,14 @@
 # sees a kernel-memory setting (it would warn "Kernel memory settings are ignored"), the event is logged;
 # update --kernel-memory and update -r - reach runc without the kernel part and still apply the rest;
 # policy reject fails before runc with our error in runc's log.json.
-source "$RG_SOURCE/tests/data/kmem/lib.sh"
+source "$(dirname "$0")/../lib.sh"
+T=$(make_workdir)
+EVENTS="$T/events.jsonl"
 
 REAL_RUNC=/usr/bin/runc
-[[ -x $REAL_RUNC ]] || die "real runc not found at $REAL_RUNC"
-"$REAL_RUNC" --version | grep -q '^runc version 1\.1\.' || die "expected runc 1.1.x at $REAL_RUNC"
-BUSYBOX=$(command -v busybox) || die "busybox-static is required"
+[[ -x $REAL_RUNC ]] || fail "real runc not found at $REAL_RUNC"
+"$REAL_RUNC" --version | grep -q '^runc version 1\.1\.' || fail "expected runc 1.1.x at $REAL_RUNC"
+BUSYBOX=$(command -v busybox) || fail "busybox-static is required"
 MEM=/sys/fs/cgroup/memory
 CG="rg-kmem-runc-$$"
 ID="rgkmem-$$"
@@ -31,52 +33,52 @@ jq -c --arg cg "/$CG/$ID" '.process.terminal = false | .process.args = ["/bin/bu
   "$T/bundle/config.json" >"$T/config.in"
 cp "$T/config.in" "$T/bundle/config.json"
 
-write_config "$REAL_RUNC" '.watchdog.enabled = true'
-rg() { RUNC_GUARD_CONFIG="$T/config.json" "$RG" --root "$STATE" --log "$T/$1" --log-format json "${@:2}"; }
+kmem_config "$REAL_RUNC" '.watchdog.enabled = true'
+rg() { RUNC_GUARD_CONFIG="$T/config.json" "$GUARD" --root "$STATE" --log "$T/$1" --log-format json "${@:2}"; }
 no_kernel_warning_in() {
   ! grep -qiE 'kernel[ -]memory' <(jq -r 'select(.msg | startswith("runc-guard") | not) | .msg' "$T/$1") \
-    || die "runc saw a kernel-memory setting ($1): $(cat "$T/$1")"
+    || fail "runc saw a kernel-memory setting ($1): $(cat "$T/$1")"
 }
 
 note "create + start with kernel memory in config.json (policy strip)"
 rg create.json create --bundle "$T/bundle" --pid-file "$T/init.pid" "$ID" </dev/null >"$T/create.out" 2>&1 \
-  || die "create through runc-guard failed: $(cat "$T/create.out" "$T/create.json" 2>/dev/null)"
-rg start.json start "$ID" || die "start failed: $(cat "$T/start.json")"
+  || fail "create through runc-guard failed: $(cat "$T/create.out" "$T/create.json" 2>/dev/null)"
+rg start.json start "$ID" || fail "start failed: $(cat "$T/start.json")"
 expect_eq "$("$REAL_RUNC" --root "$STATE" state "$ID" | jq -r .status)" running "container status"
 expect_eq "$(jq -c .linux.resources.memory "$T/bundle/config.json")" '{"limit":268435456}' "bundle config.json memory"
 expect_eq "$(jq -c 'del(.linux.resources.memory)' "$T/bundle/config.json")" "$(jq -c 'del(.linux.resources.memory)' "$T/config.in")" "rest of config.json"
 expect_eq "$(cat "$MEM/$CG/$ID/memory.limit_in_bytes")" 268435456 "memory limit applied by runc"
-expect_eq "$(events kmem.stripped | jq -c .details.settings)" '{"kernel":67108864,"kernelTCP":16777216}' "kmem.stripped event"
-expect_eq "$(events kmem.stripped | jq -r .id)" "$ID" "event container id"
+expect_eq "$(events_named kmem.stripped | jq -c .details.settings)" '{"kernel":67108864,"kernelTCP":16777216}' "kmem.stripped event"
+expect_eq "$(events_named kmem.stripped | jq -r .id)" "$ID" "event container id"
 jq -r 'select(.level == "warning") | .msg' "$T/create.json" | grep -q '^runc-guard: kernel memory limit removed (linux.resources.memory.kernel=67108864, linux.resources.memory.kernelTCP=16777216)' \
-  || die "no warning line in runc's log: $(cat "$T/create.json")"
+  || fail "no warning line in runc's log: $(cat "$T/create.json")"
 no_kernel_warning_in create.json
-[[ -z "$(events kmem.accounting_prevented)" ]] || die "pre-create for runc 1.1.5, which does not need it"
+[[ -z "$(events_named kmem.accounting_prevented)" ]] || fail "pre-create for runc 1.1.5, which does not need it"
 
 note "update --kernel-memory: stripped, the memory limit still applied"
-rg update1.json update --kernel-memory 64M --memory 200M "$ID" </dev/null || die "update failed: $(cat "$T/update1.json")"
+rg update1.json update --kernel-memory 64M --memory 200M "$ID" </dev/null || fail "update failed: $(cat "$T/update1.json")"
 expect_eq "$(cat "$MEM/$CG/$ID/memory.limit_in_bytes")" $((200 * 1024 * 1024)) "memory limit after update"
 [[ ! -s "$T/update1.json" ]] || no_kernel_warning_in update1.json
 
 note "update -r - (containerd's way): stripped, the rest applied"
 printf '%s\n' '{"memory":{"limit":134217728,"kernel":1000000}}' | rg update2.json update --resources - "$ID" \
-  || die "update -r - failed: $(cat "$T/update2.json")"
+  || fail "update -r - failed: $(cat "$T/update2.json")"
 expect_eq "$(cat "$MEM/$CG/$ID/memory.limit_in_bytes")" 134217728 "memory limit after update -r -"
 [[ ! -s "$T/update2.json" ]] || no_kernel_warning_in update2.json
-expect_eq "$(events kmem.stripped | wc -l)" 3 "kmem.stripped events (create, update, update -r -)"
+expect_eq "$(events_named kmem.stripped | wc -l)" 3 "kmem.stripped events (create, update, update -r -)"
 
 note "policy reject: create fails before runc, error in log.json, config untouched"
-write_config "$REAL_RUNC" '.kernel_memory.policy = "reject"'
+kmem_config "$REAL_RUNC" '.kernel_memory.policy = "reject"'
 cp "$T/config.in" "$T/bundle/config.json"
 set +e
 rg reject.json create --bundle "$T/bundle" "$ID-rej" </dev/null >"$T/reject.out" 2>&1
 rc=$?
 set -e
 expect_eq "$rc" 1 "exit code"
-cmp -s "$T/bundle/config.json" "$T/config.in" || die "config.json changed on reject"
+cmp -s "$T/bundle/config.json" "$T/config.in" || fail "config.json changed on reject"
 jq -r 'select(.level == "error") | .msg' "$T/reject.json" | grep -q '^runc-guard: kernel memory limit refused (linux.resources.memory.kernel=67108864, linux.resources.memory.kernelTCP=16777216): kernel 3.10.0-1160.el7.x86_64 is older than 4.0' \
-  || die "error missing from runc's log.json: $(cat "$T/reject.json")"
-"$REAL_RUNC" --root "$STATE" state "$ID-rej" >/dev/null 2>&1 && die "rejected container exists"
-[[ ! -d "$MEM/$CG/$ID-rej" ]] || die "rejected container has a cgroup"
+  || fail "error missing from runc's log.json: $(cat "$T/reject.json")"
+"$REAL_RUNC" --root "$STATE" state "$ID-rej" >/dev/null 2>&1 && fail "rejected container exists"
+[[ ! -d "$MEM/$CG/$ID-rej" ]] || fail "rejected container has a cgroup"
 
 echo "PASS kmem_runc"

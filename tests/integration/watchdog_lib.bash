@@ -32,7 +32,6 @@ seccomp_mode_of() { awk '/^Seccomp:/ {print $2}' "/proc/$1/status"; }
 # ms: milliseconds since the epoch.
 ms() { date +%s%3N; }
 
-events_named() { [ -f "$EVENTS" ] && jq -c --arg e "$1" 'select(.event == $e)' "$EVENTS" || true; }
 
 cleanup_everything() {
   local state pid

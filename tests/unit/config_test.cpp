@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "oci/config.h"
-#include "oci/error.h"
+#include "oci/guard/config.h"
+#include "oci/base/error.h"
 
 namespace rg {
 namespace {

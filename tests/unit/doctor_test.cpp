@@ -2,9 +2,9 @@
 
 #include <filesystem>
 
-#include "oci/files.h"
-#include "shim/doctor.h"
-#include "shim/runc_known_issues.h"
+#include "oci/base/files.h"
+#include "shim/ctl/doctor.h"
+#include "shim/ctl/runc_known_issues.h"
 
 namespace rg {
 namespace {

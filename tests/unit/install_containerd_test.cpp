@@ -5,7 +5,7 @@
 #include "install/diff.h"
 #include "install/engine_configs.h"
 #include "install_test_util.h"
-#include "oci/error.h"
+#include "oci/base/error.h"
 
 namespace rg::install {
 namespace {

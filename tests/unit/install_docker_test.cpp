@@ -4,7 +4,7 @@
 
 #include "install/engine_configs.h"
 #include "install_test_util.h"
-#include "oci/error.h"
+#include "oci/base/error.h"
 
 namespace rg::install {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "install/installer.h"
 #include "install_test_util.h"
-#include "oci/error.h"
+#include "oci/base/error.h"
 
 namespace rg::install {
 namespace {

@@ -2,7 +2,7 @@
 // Helpers shared by the installer unit tests: the sample engine configs in tests/data/install/.
 #include <string>
 
-#include "oci/files.h"
+#include "oci/base/files.h"
 
 namespace rg::install::testing {
 

@@ -1,4 +1,4 @@
-#include "oci/kmem_accounting_guard.h"
+#include "oci/kmem/accounting_guard.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -9,9 +9,9 @@
 #include <chrono>
 
 #include "kmem_test_util.h"
-#include "oci/error.h"
-#include "oci/kmem_cgroup.h"
-#include "oci/kmem_runc_version.h"
+#include "oci/base/error.h"
+#include "oci/kmem/cgroup.h"
+#include "oci/runc_version.h"
 
 namespace rg {
 namespace {

@@ -1,8 +1,8 @@
-#include "oci/kmem_policy.h"
+#include "oci/kmem/policy.h"
 
 #include <gtest/gtest.h>
 
-#include "oci/error.h"
+#include "oci/base/error.h"
 
 namespace rg {
 namespace {

@@ -1,4 +1,4 @@
-#include "oci/kmem_spec_guard.h"
+#include "oci/kmem/spec_guard.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "kmem_test_util.h"
-#include "oci/error.h"
+#include "oci/base/error.h"
 
 namespace rg {
 namespace {

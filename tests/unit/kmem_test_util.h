@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "oci/args.h"
-#include "oci/config.h"
-#include "oci/event_log.h"
-#include "oci/files.h"
-#include "oci/guard.h"
+#include "oci/guard/config.h"
+#include "oci/guard/event_log.h"
+#include "oci/base/files.h"
+#include "oci/guard/guard.h"
 #include "oci/runc_log.h"
 
 namespace rg::kmem_test {

@@ -1,4 +1,4 @@
-#include "oci/kmem_update_guard.h"
+#include "oci/kmem/update_guard.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "kmem_test_util.h"
-#include "oci/error.h"
-#include "oci/files.h"
+#include "oci/base/error.h"
+#include "oci/base/files.h"
 
 namespace rg {
 namespace {

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "oci/event_log.h"
-#include "oci/files.h"
+#include "oci/guard/event_log.h"
+#include "oci/base/files.h"
 #include "oci/runc_log.h"
 
 namespace rg {

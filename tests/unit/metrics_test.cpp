@@ -4,8 +4,8 @@
 
 #include <filesystem>
 
-#include "oci/files.h"
-#include "oci/metrics.h"
+#include "oci/base/files.h"
+#include "oci/guard/metrics.h"
 
 namespace rg {
 namespace {

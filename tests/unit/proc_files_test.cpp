@@ -1,6 +1,6 @@
 // The /proc readers on a fake tree generated here (texts as 3.10, 5.x and 6.x kernels print them) and on
 // the real /proc.
-#include "shim/proc_files.h"
+#include "oci/proc/proc_files.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "shim/blocked_inits.h"
+#include "shim/watchdog/blocked_inits.h"
 
 namespace rg {
 namespace {

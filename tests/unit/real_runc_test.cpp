@@ -4,8 +4,8 @@
 
 #include <filesystem>
 
-#include "oci/error.h"
-#include "shim/real_runc.h"
+#include "oci/base/error.h"
+#include "shim/runtime/real_runc.h"
 
 namespace rg {
 namespace {

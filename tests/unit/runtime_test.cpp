@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "oci/args.h"
-#include "shim/runtime.h"
-#include "shim/watchdog.h"
+#include "shim/runtime/runtime.h"
+#include "shim/watchdog/watchdog.h"
 
 namespace rg {
 namespace {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "oci/error.h"
+#include "oci/base/error.h"
 #include "seccomp/engine.h"
 #include "seccomp_test_helpers.h"
 

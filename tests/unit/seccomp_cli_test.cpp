@@ -3,8 +3,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "oci/error.h"
-#include "seccomp/cli.h"
+#include "oci/base/error.h"
+#include "shim/ctl/seccomp_cli.h"
 #include "seccomp/engine.h"
 #include "seccomp/program.h"
 #include "seccomp_test_helpers.h"

@@ -11,7 +11,7 @@
 #include <chrono>
 #include <thread>
 
-#include "oci/error.h"
+#include "oci/base/error.h"
 #include "seccomp/engine.h"
 #include "seccomp/program.h"
 #include "seccomp_test_helpers.h"

@@ -1,7 +1,7 @@
 // HazardGuard on real bundles: watch / reject / ignore, observe mode, and the predicted size for the watchdog.
 #include <gtest/gtest.h>
 
-#include "oci/error.h"
+#include "oci/base/error.h"
 #include "seccomp/engine.h"
 #include "seccomp/hazard_guard.h"
 #include "seccomp_test_helpers.h"

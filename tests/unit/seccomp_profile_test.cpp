@@ -2,7 +2,7 @@
 // compile rules: unknown names skipped, rules equal to the default skipped, repeated argument indexes split.
 #include <gtest/gtest.h>
 
-#include "oci/error.h"
+#include "oci/base/error.h"
 #include "seccomp/engine.h"
 #include "seccomp_test_helpers.h"
 

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "oci/fd.h"
+#include "oci/base/fd.h"
 #include "seccomp/filter.h"
 
 namespace rg::seccomp::testing {

@@ -7,9 +7,9 @@
 #include <fstream>
 
 #include "oci/args.h"
-#include "shim/blocked_inits.h"
-#include "shim/watchdog.h"
-#include "shim/watchdog_loop.h"
+#include "shim/watchdog/blocked_inits.h"
+#include "shim/watchdog/watchdog.h"
+#include "shim/watchdog/watchdog_loop.h"
 
 namespace rg {
 namespace {

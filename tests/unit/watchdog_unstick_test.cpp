@@ -16,12 +16,12 @@
 #include <thread>
 #include <vector>
 
-#include "oci/error.h"
-#include "oci/fd.h"
-#include "oci/files.h"
-#include "shim/blocked_inits.h"
-#include "shim/unstick.h"
-#include "shim/watchdog_loop.h"
+#include "oci/base/error.h"
+#include "oci/base/fd.h"
+#include "oci/base/files.h"
+#include "shim/watchdog/blocked_inits.h"
+#include "shim/watchdog/unstick.h"
+#include "shim/watchdog/watchdog_loop.h"
 
 namespace rg {
 namespace {

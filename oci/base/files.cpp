@@ -1,0 +1,105 @@
+#include "oci/base/files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+
+#include "oci/base/error.h"
+
+namespace rg {
+
+std::string read_fd(int fd, std::string_view name, const std::function<bool(std::string_view)>& complete) {
+  std::string out;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error::from_errno("read " + std::string(name));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (complete && complete(out)) break;
+  }
+  return out;
+}
+
+std::string read_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw Error::from_errno("open " + path);
+  return read_fd(fd.get(), path);
+}
+
+std::string dirname_of(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+namespace {
+AtomicWriteStepHook g_step_hook = nullptr;
+void step_done(std::string_view step) {
+  if (g_step_hook) g_step_hook(step);
+}
+}  // namespace
+
+void set_atomic_write_step_hook(AtomicWriteStepHook hook) noexcept { g_step_hook = hook; }
+
+void write_all(int fd, std::string_view data, std::string_view name_for_errors) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error::from_errno("write " + std::string(name_for_errors));
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+void write_file_atomic(const std::string& link_or_path, std::string_view content,
+                       std::optional<FileOwnership> ownership, Symlink symlink) {
+  std::string path = link_or_path;
+  if (struct stat lst {}; symlink == Symlink::WriteTarget && ::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+    char resolved[PATH_MAX];
+    if (!::realpath(path.c_str(), resolved)) throw Error::from_errno("resolve symlink " + path);
+    path = resolved;
+  }
+  if (!ownership) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0)
+      ownership = FileOwnership{static_cast<mode_t>(st.st_mode & 07777), st.st_uid, st.st_gid};
+    else
+      ownership = FileOwnership{0644, ::getuid(), ::getgid()};
+  }
+  std::string dir = dirname_of(path);
+  std::string tmpl = path + ".runc-guard-XXXXXX";
+  UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
+  if (!fd) throw Error::from_errno("create temporary file in " + dir);
+  try {
+    step_done("created");
+    write_all(fd.get(), content, tmpl);
+    step_done("written");
+    if (::fchmod(fd.get(), ownership->mode) != 0) throw Error::from_errno("fchmod " + tmpl);
+    step_done("chmod");
+    if (::fchown(fd.get(), ownership->uid, ownership->gid) != 0) throw Error::from_errno("fchown " + tmpl);
+    step_done("chown");
+    if (::fsync(fd.get()) != 0) throw Error::from_errno("fsync " + tmpl);
+    step_done("fsync");
+    fd.reset();
+    if (::rename(tmpl.c_str(), path.c_str()) != 0) throw Error::from_errno("rename " + tmpl + " to " + path);
+    step_done("renamed");
+  } catch (...) {
+    ::unlink(tmpl.c_str());
+    throw;
+  }
+  UniqueFd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dirfd) ::fsync(dirfd.get());  // durability of the rename; the replace itself is already atomic
+  step_done("dir_fsync");
+}
+
+}  // namespace rg

@@ -1,0 +1,45 @@
+#pragma once
+// Small file helpers: whole-file reads and the atomic replace every rewrite of a file goes through.
+#include <sys/types.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "oci/base/fd.h"
+
+namespace rg {
+
+// Reads to EOF, or until `complete` (when given) says what was read so far is enough — for a writer that
+// may keep its end open.
+std::string read_fd(int fd, std::string_view name_for_errors,
+                    const std::function<bool(std::string_view)>& complete = {});
+std::string read_file(const std::string& path);  // throws rg::Error naming the path
+// write(2) until everything is written (EINTR and short writes handled); throws rg::Error.
+void write_all(int fd, std::string_view data, std::string_view name_for_errors);
+
+struct FileOwnership {
+  mode_t mode;
+  uid_t uid;
+  gid_t gid;
+};
+
+// Replaces `path` with `content` so that a crash, kill -9 or full disk at any moment leaves either the old
+// or the new file: temp file in the same directory, write, fchmod/fchown, fsync, rename, fsync(dir).
+// `ownership` defaults to the existing file's (or 0644 root for a new file).
+// A symlink at `path` is replaced by the new file (Replace: the safe default in directories others can
+// write to, e.g. a planted link in a cache), or the file it points to is replaced (WriteTarget: operator
+// files that config management links, such as daemon.json, stay links).
+enum class Symlink { Replace, WriteTarget };
+void write_file_atomic(const std::string& path, std::string_view content,
+                       std::optional<FileOwnership> ownership = std::nullopt, Symlink symlink = Symlink::Replace);
+
+std::string dirname_of(const std::string& path);
+
+// Test hook: called with the name of each step of write_file_atomic as it completes ("created", "written",
+// "chmod", "chown", "fsync", "renamed", "dir_fsync"), so tests can kill -9 the process exactly there.
+using AtomicWriteStepHook = void (*)(std::string_view step);
+void set_atomic_write_step_hook(AtomicWriteStepHook hook) noexcept;
+
+}  // namespace rg

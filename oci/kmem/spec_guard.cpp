@@ -1,0 +1,48 @@
+#include "oci/kmem/spec_guard.h"
+
+#include "oci/base/error.h"
+#include "oci/kmem/decision.h"
+#include "oci/kmem/policy.h"
+
+namespace rg {
+namespace {
+
+constexpr std::string_view kSpecPrefix = "linux.resources.memory.";
+
+class KmemSpecGuard final : public Guard {
+ public:
+  std::string_view name() const override { return "kmem_spec"; }
+
+  bool applies(const RuncArgs& args) const override {
+    const std::string& c = args.command;
+    return (c == "create" || c == "run" || c == "restore") && !args.wants_help();
+  }
+
+  void apply(InvocationContext& ctx) override {
+    KmemPolicy policy = parse_kmem_policy(ctx.config.kernel_memory.policy);
+    if (policy == KmemPolicy::Allow) return;
+    KernelGate gate = evaluate_kernel_gate(ctx.config.kernel_memory);
+    if (!gate.below_minimum()) return;  // the common case costs a uname(2), not a JSON parse
+
+    Spec& spec = ctx.spec();
+    nlohmann::ordered_json* memory = spec_memory(spec.json());
+    if (!memory) return;
+    nlohmann::ordered_json settings = kernel_memory_settings(*memory);
+    KmemAction action = decide_kmem_action(policy, true, !settings.empty());
+    if (action == KmemAction::Keep) return;
+
+    KmemFinding finding{gate, gate.details(), describe_settings(settings, kSpecPrefix), "",
+                        "drop the limit (docker run --kernel-memory)"};
+    finding.details["settings"] = settings;
+    finding.details["config"] = spec.path();
+    if (!enact_kmem_decision(ctx, action == KmemAction::Reject, finding)) return;
+    remove_kernel_memory_fields(*memory);
+    report_kmem_stripped(ctx, finding);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Guard> make_kmem_spec_guard() { return std::make_unique<KmemSpecGuard>(); }
+
+}  // namespace rg

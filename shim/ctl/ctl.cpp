@@ -1,0 +1,48 @@
+#include "shim/ctl/ctl.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "oci/guard/config.h"
+#include "oci/base/error.h"
+#include "shim/ctl/ctl_doctor.h"
+#include "shim/ctl/ctl_install.h"
+#include "shim/ctl/seccomp_cli.h"
+
+namespace rg {
+
+namespace {
+void add_config_commands(CLI::App& app) {
+  auto* config = app.add_subcommand("config", "Inspect runc-guard's configuration");
+  config->require_subcommand(1);
+  auto* check = config->add_subcommand("check", "Validate a config file before rollout (default: the active one)");
+  auto file = std::make_shared<std::string>();
+  check->add_option("FILE", *file, "config file (default: $RUNC_GUARD_CONFIG or /etc/runc-guard/config.json)");
+  check->callback([file] {
+    std::string path = file->empty() ? config_path_from_env() : *file;
+    load_config(path, true);
+    std::cout << path << ": OK\n";
+  });
+}
+}  // namespace
+
+int run_ctl(int argc, char** argv) {
+  CLI::App app{"runc-guardctl: operate runc-guard on a node"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("runc-guardctl ") + RUNC_GUARD_VERSION);
+  add_config_commands(app);
+  seccomp::add_seccomp_commands(app);
+  add_install_commands(app);
+  add_doctor_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const Error& e) {
+    std::cerr << "runc-guardctl: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace rg

@@ -1,0 +1,80 @@
+#pragma once
+// `runc-guardctl doctor`: the manual diagnosis of the two incidents (kmem memcg leak, runc init hang on a
+// small pipe), automated. Each check is a small named function over /proc and /sys roots (tests point them
+// at fake trees) returning status, evidence and one line of advice.
+//
+// JSON (--json), schema 1 — stable: fields are only ever added.
+//   {"schema": 1, "runc_guard": "<version>", "result": "healthy" | "problems" | "incomplete",
+//    "exit_code": 0 | 1 | 2,
+//    "checks": [{"id": "<stable id>", "status": "ok" | "info" | "warn" | "fail" | "error",
+//                "evidence": "<what was seen>", "advice": "<one line, empty when ok>", "data": {…}}]}
+// Check ids: kernel.kmem, cgroup.memory_count, cgroup.kmem_accounting, kernel.nokmem, pipe.limits,
+// runc.binary, runc.issue.<issue id> (one per known issue), runc_guard.config, runc_guard.engines,
+// init.blocked (one per blocked init, or one "ok" row when there is none).
+// Exit code: 1 if any check is warn or fail; otherwise 2 if any check could not run (error); otherwise 0.
+#include <cstddef>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "oci/guard/config.h"
+
+namespace rg {
+
+enum class CheckStatus { Ok, Info, Warn, Fail, Error };
+std::string_view status_name(CheckStatus status);
+
+struct CheckResult {
+  std::string id;
+  CheckStatus status = CheckStatus::Ok;
+  std::string evidence;
+  std::string advice;
+  nlohmann::json data = nlohmann::json::object();
+};
+
+struct DoctorReport {
+  std::vector<CheckResult> checks;
+  int exit_code() const;
+  nlohmann::json to_json() const;
+  std::string to_table() const;  // aligned columns STATUS CHECK EVIDENCE, advice indented below
+};
+
+// ---- the checks ----
+
+// Kernel release against kernel_memory.min_kernel: below it, kmem accounting leaks memcg IDs.
+CheckResult check_kernel_kmem(std::string_view release, std::string_view min_kernel);
+// num_cgroups of the memory controller (/proc/cgroups) against the 65535 memcg ID limit.
+CheckResult check_memory_cgroup_count(const std::string& proc_root);
+// Whether kmem accounting is active on the engines' parent cgroups (docker, kubepods, system.slice, …).
+CheckResult check_kmem_accounting(const std::string& sys_root, bool kernel_at_risk);
+// cgroup.memory=nokmem on the kernel command line.
+CheckResult check_nokmem(const std::string& proc_root, bool kernel_at_risk);
+// pipe-user-pages-soft/-hard, pipe-max-size, and the capacity runc init would get now (seccomp probe).
+CheckResult check_pipe_limits(const std::string& proc_root, const std::function<std::size_t()>& probe_capacity);
+// The real runc runtime-guard forwards to: path, version, and one result per known issue of that version.
+std::vector<CheckResult> check_real_runc(const Config& config,
+                                         const std::function<std::string(const std::string&)>& version_of);
+// runc-guard's own config: valid, secure (root-owned, not group/other-writable), and its mode.
+CheckResult check_runc_guard_config(const std::string& config_path, bool explicitly_requested);
+// Blocked runc init processes on the node; with unstick, each is un-stuck losslessly (watchdog's method).
+std::vector<CheckResult> check_blocked_inits(const std::string& proc_root, bool unstick);
+
+struct DoctorOptions {
+  std::string proc_root = "/proc";
+  std::string sys_root = "/sys";
+  std::string config_path;        // empty: $RUNC_GUARD_CONFIG or the default path
+  bool unstick = false;
+  std::string kernel_release;     // empty: uname(2)
+  std::function<std::size_t()> probe_capacity;                   // default: the seccomp engine's probe
+  std::function<std::string(const std::string&)> runc_version;  // default: `runc --version`
+  // Extra checks from layers doctor does not link (runc-guardctl adds the engine registrations).
+  std::vector<std::function<CheckResult(const Config&)>> extra_checks;
+};
+
+// Never throws for a failing check (that check reports "error"); throws rg::Error only when doctor cannot
+// run at all.
+DoctorReport run_doctor(const DoctorOptions& options);
+
+}  // namespace rg

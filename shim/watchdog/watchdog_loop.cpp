@@ -1,0 +1,351 @@
+#include "shim/watchdog/watchdog_loop.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "oci/base/child_process.h"
+#include "oci/base/error.h"
+#include "oci/base/fd.h"
+#include "oci/runc_log.h"
+#include "oci/kmem/cgroup.h"
+#include "oci/guard/metrics.h"
+
+extern char** environ;
+
+namespace rg {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+double ms_between(WatchClock::time_point from, WatchClock::time_point to) {
+  return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
+
+}  // namespace
+
+PollSchedule poll_schedule(bool seccomp_hazard) {
+  if (seccomp_hazard) return {milliseconds(25), milliseconds(50)};
+  return {milliseconds(50), milliseconds(100)};
+}
+
+std::optional<BlockDetector::Confirmed> BlockDetector::observe(const ProcessIdentity& init,
+                                                               const std::optional<BlockedWrite>& look,
+                                                               WatchClock::time_point now) {
+  auto key = std::make_pair(init.pid, init.start_time);
+  auto it = episodes_.find(key);
+  if (!look) {
+    if (it != episodes_.end()) episodes_.erase(it);
+    return std::nullopt;
+  }
+  if (it == episodes_.end() || !same_blocked_write(it->second.write, *look)) {
+    episodes_[key] = Episode{*look, now, false};
+    return std::nullopt;
+  }
+  Episode& episode = it->second;
+  episode.write = *look;  // the latest fill figures
+  if (episode.confirmed || now - episode.first_seen < kBlockedConfirmation) return std::nullopt;
+  episode.confirmed = true;
+  return Confirmed{episode.write, episode.first_seen};
+}
+
+void BlockDetector::forget(const ProcessIdentity& init) { episodes_.erase({init.pid, init.start_time}); }
+
+std::optional<WatchClock::time_point> BlockDetector::next_confirmation_due() const {
+  std::optional<WatchClock::time_point> due;
+  for (const auto& [key, episode] : episodes_) {
+    if (episode.confirmed) continue;
+    auto at = episode.first_seen + kBlockedConfirmation;
+    if (!due || at < *due) due = at;
+  }
+  return due;
+}
+
+std::vector<ProcStat> DescendantTracker::refresh() {
+  // Every ~3 s at the steady rate, re-read everything: a pid may have been reused.
+  if (++looks_ % 32 == 0) outsiders_.clear();
+  std::vector<ProcStat> fresh;
+  std::map<pid_t, std::uint64_t> still_outside;
+  for (pid_t pid : list_pids(proc_root_)) {
+    if (pid == root_.pid) continue;
+    if (auto it = outsiders_.find(pid); it != outsiders_.end()) {
+      still_outside.insert(*it);
+      continue;
+    }
+    if (auto st = read_proc_stat(proc_root_, pid)) fresh.push_back(std::move(*st));
+  }
+  // Classify the freshly read: a descendant's parent is the root or a descendant (possibly also fresh).
+  std::map<pid_t, std::uint64_t> descendants;
+  auto is_known_descendant = [&](const ProcStat& st) {
+    auto it = descendants_.find(st.pid);
+    return it != descendants_.end() && it->second == st.start_time;
+  };
+  bool changed = true;
+  std::vector<bool> inside(fresh.size(), false);
+  while (changed) {
+    changed = false;
+    for (std::size_t i = 0; i < fresh.size(); ++i) {
+      if (inside[i]) continue;
+      const ProcStat& st = fresh[i];
+      if (is_known_descendant(st) || st.ppid == root_.pid || descendants.count(st.ppid)) {
+        inside[i] = true;
+        descendants[st.pid] = st.start_time;
+        changed = true;
+      }
+    }
+  }
+  std::vector<ProcStat> out;
+  for (std::size_t i = 0; i < fresh.size(); ++i) {
+    if (inside[i]) out.push_back(fresh[i]);
+    else still_outside[fresh[i].pid] = fresh[i].start_time;
+  }
+  descendants_ = std::move(descendants);
+  outsiders_ = std::move(still_outside);
+  return out;
+}
+
+std::string deadline_message(std::chrono::seconds timeout, const std::optional<BlockedWrite>& last_block,
+                             const std::string& last_wait, bool cleaned_up) {
+  std::string why;
+  if (last_block) {
+    why = "blocked writing fd " + std::to_string(last_block->fd) + ", pipe " +
+          std::to_string(last_block->fill.capacity) + " B full";
+  } else if (!last_wait.empty() && last_wait != "0") {
+    why = "waiting in " + last_wait;
+  } else {
+    why = "still running";
+  }
+  return "runc-guard: runc init did not finish within " + std::to_string(timeout.count()) + "s (" + why + "); killed" +
+         (cleaned_up ? " and cleaned up" : "");
+}
+
+InitWatcher::InitWatcher(WatchSpec spec, int runc_pidfd, EventLog& events)
+    : spec_(std::move(spec)),
+      runc_pidfd_(runc_pidfd),
+      events_(events),
+      runc_file_(file_id_of(spec_.runc_path)),
+      descendants_(spec_.proc_root, spec_.runc) {}
+
+bool InitWatcher::wait_for_runc_exit(milliseconds timeout) {
+  if (runc_pidfd_ >= 0) {
+    pollfd p{runc_pidfd_, POLLIN, 0};
+    int n;
+    do n = ::poll(&p, 1, static_cast<int>(std::max<long>(0, timeout.count())));
+    while (n < 0 && errno == EINTR);
+    return n > 0;
+  }
+  auto until = WatchClock::now() + timeout;
+  for (;;) {
+    if (!same_process_alive(spec_.proc_root, spec_.runc)) return true;
+    auto left = until - WatchClock::now();
+    if (left <= milliseconds(0)) return false;
+    std::this_thread::sleep_for(std::min<WatchClock::duration>(left, milliseconds(10)));
+  }
+}
+
+bool InitWatcher::is_runc_exe(pid_t pid) {
+  auto exe = read_exe(spec_.proc_root, pid);
+  return exe && exe_is_runc(*exe, runc_file_);
+}
+
+std::vector<InitWatcher::TrackedInit> InitWatcher::look_for_inits(bool& init_execed) {
+  std::vector<TrackedInit> inits;
+  if (spec_.command == "start") {
+    // The init was started by an earlier `runc create`: not our descendant; state.json names it.
+    if (auto state = read_state_init(spec_.state_root, spec_.container_id)) {
+      auto st = read_proc_stat(spec_.proc_root, state->init.pid);
+      if (st && st->start_time == state->init.start_time && is_runc_init_comm(st->comm) && is_runc_exe(st->pid))
+        inits.push_back({state->init, st->comm});
+    }
+    return inits;
+  }
+  std::map<pid_t, TrackedInit> seen;
+  for (const ProcStat& st : descendants_.refresh()) {
+    ProcessIdentity id{st.pid, st.start_time};
+    auto tracked = tracked_.find(st.pid);
+    bool was_init = tracked != tracked_.end() && tracked->second.id.start_time == st.start_time;
+    if (is_runc_init_comm(st.comm)) {
+      if (!was_init && (not_runc_.count({st.pid, st.start_time}) || !is_runc_exe(st.pid))) {
+        not_runc_.insert({st.pid, st.start_time});
+        continue;
+      }
+      seen[st.pid] = TrackedInit{id, st.comm};
+      inits.push_back(seen[st.pid]);
+    } else if (was_init && !is_runc_exe(st.pid)) {
+      init_execed = true;  // same process, no longer runc: it exec'd the user's process
+    } else if (st.ppid == spec_.runc.pid && !not_runc_.count({st.pid, st.start_time})) {
+      // A healthy init may live and exec between two looks. runc's child that is not runc and lives in
+      // another pid namespace (the container's) is the user's process: the init has exec'd. Hooks run in
+      // runc's own namespace and do not count.
+      if (is_runc_exe(st.pid)) continue;
+      not_runc_.insert({st.pid, st.start_time});
+      if (!runc_pid_ns_) runc_pid_ns_ = read_namespace(spec_.proc_root, spec_.runc.pid, "pid");
+      auto ns = read_namespace(spec_.proc_root, st.pid, "pid");
+      if (ns && runc_pid_ns_ && *ns != *runc_pid_ns_) init_execed = true;
+    }
+  }
+  for (const auto& [pid, init] : tracked_)
+    if (!seen.count(pid)) detector_.forget(init.id);
+  tracked_ = std::move(seen);
+  return inits;
+}
+
+void InitWatcher::check_for_block(const TrackedInit& init, WatchClock::time_point now) {
+  auto look = find_blocked_write(spec_.proc_root, init.id.pid);
+  if (auto confirmed = detector_.observe(init.id, look, now)) handle_block(init, *confirmed);
+}
+
+void InitWatcher::count(std::string_view metric_name) const noexcept {
+  if (spec_.metrics_dir.empty()) return;
+  try {
+    add_to_counter_file(spec_.metrics_dir, metric_name, {}, 1);
+  } catch (...) {
+    // Metrics are best effort.
+  }
+}
+
+void InitWatcher::handle_block(const TrackedInit& init, const BlockDetector::Confirmed& block) {
+  const BlockedWrite& w = block.write;
+  last_block_ = w;
+  std::string action = "unstick";
+  if (spec_.observe) action = "observe";
+  else if (!spec_.unstick) action = "report (watchdog.unstick is off)";
+  else if (!w.read_end_held) action = "report (another process holds the read end)";
+  count(metric::kInitBlocked);
+  events_.emit("init.blocked", {{"pid", init.id.pid},
+                                {"comm", init.comm},
+                                {"tid", w.tid},
+                                {"fd", w.fd},
+                                {"pipe_inode", w.pipe_inode},
+                                {"pipe_size", w.fill.capacity},
+                                {"pipe_bytes", w.fill.bytes},
+                                {"wchan", w.wchan},
+                                {"read_end_held", w.read_end_held},
+                                {"seen_blocked_ms", ms_between(block.first_seen, WatchClock::now())},
+                                {"runc_pid", spec_.runc.pid},
+                                {"action", action}});
+  if (action != "unstick") return;
+  // Identity re-check right before touching it: same pid, start time, still a runc init from our runc.
+  auto st = read_proc_stat(spec_.proc_root, init.id.pid);
+  if (!st || st->start_time != init.id.start_time || !is_runc_init_comm(st->comm) || !is_runc_exe(init.id.pid))
+    return;
+  UnstickOptions options;
+  options.proc_root = spec_.proc_root;
+  options.predicted_bytes = spec_.plan.predicted_seccomp_bytes;
+  UnstickResult r = unstick_blocked_write(init.id.pid, w, options);
+  double latency_ms = ms_between(block.first_seen, WatchClock::now());
+  nlohmann::json details = {{"pid", init.id.pid},
+                            {"fd", w.fd},
+                            {"bytes_before", r.bytes_before},
+                            {"bytes_after", r.bytes_after},
+                            {"pipe_size_before", r.size_before},
+                            {"pipe_size_after", r.size_after},
+                            {"attempts", r.attempts},
+                            {"latency_ms", latency_ms},
+                            {"unstick_ms", r.latency.count() / 1000.0}};
+  if (r.unstuck) {
+    last_block_.reset();
+    events_.emit("init.unstuck", details);
+    count(metric::kInitUnstuck);
+  } else {
+    details["error"] = r.error;
+    events_.emit("init.unstick_failed", details);
+  }
+}
+
+int InitWatcher::run_delete_force() {
+  std::vector<std::string> argv{spec_.runc_path};
+  argv.insert(argv.end(), spec_.global_flags.begin(), spec_.global_flags.end());
+  argv.insert(argv.end(), {"delete", "--force", spec_.container_id});
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    // stdio is already /dev/null in the watchdog; relative --root/--log resolve against the caller's cwd.
+    if (::chdir(spec_.cwd.c_str()) != 0 && ::chdir("/") != 0) ::_exit(126);
+    ::execve(cargv[0], cargv.data(), environ);
+    ::_exit(127);
+  }
+  ChildProcess child(pid);
+  try {
+    return child.wait_for(milliseconds(10000)).value_or(-1);
+  } catch (const Error&) {
+    return -1;
+  }
+}
+
+void InitWatcher::enforce_deadline(const std::vector<TrackedInit>& inits) {
+  bool cleans_up = spec_.command == "create" || spec_.command == "run" || spec_.command == "restore";
+  if (!inits.empty()) last_wait_ = read_task_wchan(spec_.proc_root, inits.front().id.pid, inits.front().id.pid).value_or("");
+  std::string message = deadline_message(spec_.init_timeout, last_block_, last_wait_, cleans_up);
+  nlohmann::json details = {{"timeout_s", spec_.init_timeout.count()}, {"runc_pid", spec_.runc.pid}, {"message", message}};
+  if (spec_.observe) {
+    deadline_reported_ = true;
+    details["action"] = "observe";
+    events_.emit("init.deadline_exceeded", details);
+    return;
+  }
+  // The user's line first: the caller reads --log as soon as runc dies.
+  RuncLog(spec_.log_path, spec_.log_format).write(LogLevel::Error, message);
+  nlohmann::json killed = nlohmann::json::array();
+  for (const TrackedInit& init : inits) {
+    UniqueFd pidfd = open_pidfd(init.id.pid);
+    // Re-check identity after taking the pidfd: from then on the pid cannot be reused under us.
+    auto st = read_proc_stat(spec_.proc_root, init.id.pid);
+    if (!st || st->start_time != init.id.start_time || !is_runc_exe(init.id.pid)) continue;
+    bool sent = pidfd ? pidfd_send_sigkill(pidfd.get()) : ::kill(init.id.pid, SIGKILL) == 0;
+    if (sent) killed.push_back(init.id.pid);
+  }
+  bool runc_killed = false;
+  if (runc_pidfd_ >= 0) runc_killed = pidfd_send_sigkill(runc_pidfd_);
+  else if (same_process_alive(spec_.proc_root, spec_.runc)) runc_killed = ::kill(spec_.runc.pid, SIGKILL) == 0;
+  wait_for_runc_exit(milliseconds(2000));
+  details["inits_killed"] = killed;
+  details["runc_killed"] = runc_killed;
+  if (cleans_up) details["delete_force_exit"] = run_delete_force();
+  events_.emit("init.killed", details);
+  count(metric::kInitKilled);
+}
+
+WatchEnd InitWatcher::run() {
+  const PollSchedule schedule = poll_schedule(spec_.plan.seccomp_hazard);
+  const auto started = WatchClock::now();
+  const auto deadline = started + spec_.init_timeout;
+  auto next_look = started + schedule.first;
+  bool waits_for_exec = (spec_.command == "run" || spec_.command == "exec") && !spec_.detached;
+  for (;;) {
+    // Rounded up: waking a little early would make a confirmation look fall short of 100 ms.
+    auto wait = std::chrono::ceil<milliseconds>(next_look - WatchClock::now());
+    if (wait_for_runc_exit(std::max(wait, milliseconds(0)))) return WatchEnd::RuncExited;
+    auto now = WatchClock::now();
+    bool init_execed = false;
+    std::vector<TrackedInit> inits = look_for_inits(init_execed);
+    if (init_execed && waits_for_exec) return WatchEnd::InitExeced;
+    for (const TrackedInit& init : inits) check_for_block(init, now);
+    if (now >= deadline && !inits.empty() && !deadline_reported_) {
+      enforce_deadline(inits);
+      if (!spec_.observe) return WatchEnd::Killed;
+    }
+    next_look = now + schedule.steady;
+    if (auto due = detector_.next_confirmation_due()) next_look = std::min(next_look, *due + milliseconds(1));
+  }
+}
+
+void InitWatcher::after_runc_exit() {
+  bool created = spec_.command == "create" || spec_.command == "run" || spec_.command == "restore";
+  if (!created || spec_.plan.cgroup_dirs_to_remove_if_create_failed.empty()) return;
+  // Removes the kernel-memory guard's pre-created cgroups when the create left no state.json.
+  remove_precreated_cgroups_if_create_failed(spec_.plan, spec_.state_root, spec_.container_id);
+}
+
+}  // namespace rg

@@ -1,0 +1,143 @@
+#pragma once
+// The watch itself, run inside the detached watchdog process: find this invocation's runc inits, detect a
+// blocked one, un-stick it, enforce the deadline, then do the plan's post-exit work. Everything here is
+// separate from the process model (shim/watchdog.cpp) so it can be driven directly.
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "oci/guard/event_log.h"
+#include "oci/guard/guard.h"
+#include "shim/watchdog/blocked_inits.h"
+
+namespace rg {
+
+using WatchClock = std::chrono::steady_clock;
+
+// Everything the watchdog needs, copied out of the invocation before the fork: paths are absolute because
+// the watchdog leaves the caller's working directory (it must not keep a bundle's mount busy).
+struct WatchSpec {
+  std::string proc_root = "/proc";
+  ProcessIdentity runc;   // the runtime's own pid, which becomes runc's at execve
+  std::string runc_path;  // what is exec'd: the identity an init's exe must match
+  std::string command;
+  std::string container_id;
+  std::string state_root;                 // --root, absolute
+  std::string cwd;                        // the caller's, for `runc delete --force`
+  std::vector<std::string> global_flags;  // argv between argv[0] and the command, passed on to delete
+  bool detached = false;                  // run -d / exec -d
+  std::string log_path;                   // --log, absolute; "" when not given
+  std::string log_format;
+  std::string events_path;
+  std::string metrics_dir;  // metrics.textfile_dir; "" disables metrics
+  bool observe = false;
+  bool unstick = true;
+  std::chrono::seconds init_timeout{60};
+  WatchPlan plan;
+  Config config;  // for work the watchdog does on the guards' behalf (the deferred seccomp compile)
+};
+
+// "Blocked" needs the same thread in a write on the same fd of the same full pipe on two looks this far
+// apart.
+constexpr std::chrono::milliseconds kBlockedConfirmation{100};
+
+// First look soon after the start, then steady; twice as fast when the seccomp engine predicted a hazard.
+struct PollSchedule {
+  std::chrono::milliseconds first;
+  std::chrono::milliseconds steady;
+};
+PollSchedule poll_schedule(bool seccomp_hazard);
+
+// Turns one look per init into confirmed blocks, once per episode. Pure: time is passed in.
+class BlockDetector {
+ public:
+  struct Confirmed {
+    BlockedWrite write;
+    WatchClock::time_point first_seen;
+  };
+  // Feed what one look found for one init (nullopt: not blocked). Returns the block when this look
+  // confirms it; an episode already confirmed is not returned again until the init was seen unblocked.
+  std::optional<Confirmed> observe(const ProcessIdentity& init, const std::optional<BlockedWrite>& look,
+                                   WatchClock::time_point now);
+  // Forget an init (gone or exec'd).
+  void forget(const ProcessIdentity& init);
+  // When the earliest unconfirmed episode can be confirmed: the watcher looks again right then, so a block
+  // is acted on ~100 ms after it was first seen whatever the polling rate.
+  std::optional<WatchClock::time_point> next_confirmation_due() const;
+
+ private:
+  struct Episode {
+    BlockedWrite write;
+    WatchClock::time_point first_seen;
+    bool confirmed = false;
+  };
+  std::map<std::pair<pid_t, std::uint64_t>, Episode> episodes_;
+};
+
+// The watched runc's descendants, refreshed incrementally: a process once seen as not descending from
+// runc stays so (reparenting only moves processes up), so each look reads stat only for new pids and
+// descendants; a full re-read every few seconds covers pid reuse. A descendant stays one when reparented.
+class DescendantTracker {
+ public:
+  DescendantTracker(std::string proc_root, ProcessIdentity root) : proc_root_(std::move(proc_root)), root_(root) {}
+  std::vector<ProcStat> refresh();
+
+ private:
+  std::string proc_root_;
+  ProcessIdentity root_;
+  std::map<pid_t, std::uint64_t> outsiders_;     // pid → start time
+  std::map<pid_t, std::uint64_t> descendants_;  // pid → start time
+  unsigned looks_ = 0;
+};
+
+enum class WatchEnd { RuncExited, InitExeced, Killed };
+
+// The runc-format line appended to --log when the deadline kills an init.
+std::string deadline_message(std::chrono::seconds timeout, const std::optional<BlockedWrite>& last_block,
+                             const std::string& last_wait, bool cleaned_up);
+
+class InitWatcher {
+ public:
+  // runc_pidfd: a pidfd of the watched runc (-1 on kernels without pidfd_open; then /proc is polled).
+  InitWatcher(WatchSpec spec, int runc_pidfd, EventLog& events);
+  // Blocks until the watch ends.
+  WatchEnd run();
+  // Post-exit work from the plan (after the watched runc exited).
+  void after_runc_exit();
+  // True once the watched runc has exited; false after `timeout`.
+  bool wait_for_runc_exit(std::chrono::milliseconds timeout);
+
+ private:
+  struct TrackedInit {
+    ProcessIdentity id;
+    std::string comm;
+  };
+
+  std::vector<TrackedInit> look_for_inits(bool& init_execed);
+  void check_for_block(const TrackedInit& init, WatchClock::time_point now);
+  void handle_block(const TrackedInit& init, const BlockDetector::Confirmed& block);
+  void count(std::string_view metric_name) const noexcept;
+  void enforce_deadline(const std::vector<TrackedInit>& inits);
+  int run_delete_force();
+  bool is_runc_exe(pid_t pid);
+
+  WatchSpec spec_;
+  int runc_pidfd_;
+  EventLog& events_;
+  std::optional<FileId> runc_file_;
+  DescendantTracker descendants_;
+  BlockDetector detector_;
+  std::map<pid_t, TrackedInit> tracked_;
+  std::set<std::pair<pid_t, std::uint64_t>> not_runc_;  // descendants whose exe is not runc (never inits)
+  std::optional<std::string> runc_pid_ns_;               // to recognise the container's process
+  std::optional<BlockedWrite> last_block_;
+  std::string last_wait_;  // wchan of the last init looked at, for the deadline message
+  bool deadline_reported_ = false;
+};
+
+}  // namespace rg
