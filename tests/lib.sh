@@ -134,3 +134,20 @@ kmem_guard() { RUNC_GUARD_CONFIG="$T/config.json" FAKE_RUNC_RECORD="$T/record.js
 
 last_record() { [[ -s "$T/record.jsonl" ]] || fail "the fake runc never ran"; tail -n 1 "$T/record.jsonl"; }
 reset_records() { rm -f "$T/record.jsonl" "$T/events.jsonl" "$T/log.json"; }
+
+# ---- real runc releases (../shared/runtimes, unpacked into the build tree by tests/runtimes/unpack.sh) ----
+RG_RUNTIMES=${RG_RUNTIMES:-$RG_BUILD/runtimes}
+RUNC_RELEASES=(v1.0.0-rc10 v1.0.0-rc92 v1.0.0-rc93 v1.0.0-rc94 v1.0.0-rc95 v1.0.0 v1.0.3 v1.1.0 v1.1.12 v1.1.15)
+
+# runc_release VERSION → path of that real runc release (e.g. v1.0.0-rc93); fails with the reason if missing.
+runc_release() {
+  local path="$RG_RUNTIMES/runc-$1"
+  [ -x "$path" ] || fail "real runc $1 not found at $path: ../shared/runtimes must sit beside the checkout (unpacked by the build's 'runtimes' target)"
+  echo "$path"
+}
+# crictl_binary → path of crictl v1.26.1 from ../shared/runtimes.
+crictl_binary() {
+  local path="$RG_RUNTIMES/crictl-v1.26.1"
+  [ -x "$path" ] || fail "crictl not found at $path: ../shared/runtimes must sit beside the checkout"
+  echo "$path"
+}
