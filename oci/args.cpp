@@ -15,9 +15,9 @@ struct FlagSpec {
 };
 
 constexpr FlagSpec kGlobalFlags[] = {
-    {"debug", "", Kind::Bool},        {"log", "", Kind::Value},       {"log-format", "", Kind::Value},
-    {"root", "", Kind::Value},        {"criu", "", Kind::Value},      {"systemd-cgroup", "", Kind::Bool},
-    {"rootless", "", Kind::Value},    {"help", "h", Kind::Bool},      {"version", "v", Kind::Bool},
+#define RUNC_GLOBAL_FLAG(long_name, short_name, value) {long_name, short_name, (value) ? Kind::Value : Kind::Bool},
+#include "oci/runc_global_flags.def"
+#undef RUNC_GLOBAL_FLAG
 };
 
 // The union of runc 1.0 and 1.1 command flags, including hidden and deprecated ones (kernel memory).
@@ -70,21 +70,17 @@ constexpr FlagSpec kUpdateFlags[] = {
 constexpr FlagSpec kNoFlags[] = {{"help", "h", Kind::Bool}};
 
 struct CommandSpec {
+  Command id;
   std::string_view name;
   std::span<const FlagSpec> flags;
-  // urfave/cli v1 moves flags written after positionals to the front unless the command sets
-  // SkipArgReorder; runc's exec does, so everything after its container id is the process argv.
   bool reorder;
+  unsigned traits;
 };
 
 constexpr CommandSpec kCommands[] = {
-    {"checkpoint", kCheckpointFlags, true}, {"create", kCreateFlags, true}, {"delete", kDeleteFlags, true},
-    {"events", kEventsFlags, true},         {"exec", kExecFlags, false},    {"init", kNoFlags, true},
-    {"kill", kKillFlags, true},             {"list", kListFlags, true},     {"pause", kNoFlags, true},
-    {"ps", kPsFlags, false},                {"restore", kRestoreFlags, true}, {"resume", kNoFlags, true},
-    {"run", kRunFlags, true},               {"spec", kSpecFlags, true},     {"start", kNoFlags, true},
-    {"state", kNoFlags, true},              {"update", kUpdateFlags, true}, {"features", kNoFlags, true},
-    {"help", kNoFlags, true},
+#define RUNC_COMMAND(id, name, flags, reorder, traits) {Command::id, name, flags, (reorder) != 0, traits},
+#include "oci/runc_commands.def"
+#undef RUNC_COMMAND
 };
 
 constexpr FlagSpec kHelpFlag{"help", "h", Kind::Bool};
@@ -154,7 +150,22 @@ std::optional<bool> parse_go_bool(std::string_view text) {
   return std::nullopt;
 }
 
-bool is_runc_command(std::string_view command) { return find_command(command) != nullptr; }
+std::string_view command_name(Command command) {
+  for (const auto& c : kCommands)
+    if (c.id == command) return c.name;
+  return {};
+}
+
+Command command_from_name(std::string_view name) {
+  const CommandSpec* c = find_command(name);
+  return c ? c->id : Command::Unknown;
+}
+
+bool command_has(Command command, Trait trait) {
+  for (const auto& c : kCommands)
+    if (c.id == command) return (c.traits & static_cast<unsigned>(trait)) != 0;
+  return false;
+}
 
 RuncArgs parse_runc_args(std::span<const std::string> argv) {
   RuncArgs out;
@@ -177,6 +188,7 @@ RuncArgs parse_runc_args(std::span<const std::string> argv) {
   out.command_index = i;
   ++i;
   const CommandSpec* command = find_command(out.command);
+  out.command_id = command ? command->id : Command::Unknown;
   std::span<const FlagSpec> table = command ? command->flags : std::span<const FlagSpec>{};
   bool reorder = command ? command->reorder : false;
 
@@ -227,7 +239,17 @@ std::optional<std::string> RuncArgs::flag_value(std::string_view name) const {
   return f->value;
 }
 
-bool RuncArgs::wants_help() const { return command == "help" || flag_bool("help"); }
+bool RuncArgs::wants_help() const { return command_id == Command::Help || flag_bool("help"); }
+
+bool RuncArgs::does(Trait trait) const { return command_has(command_id, trait) && !wants_help() && !wants_global_help(); }
+
+bool RuncArgs::guarded() const {
+  if (wants_help() || wants_global_help()) return false;
+  unsigned traits = 0;
+  for (const auto& c : kCommands)
+    if (c.id == command_id) traits = c.traits;
+  return (traits & RG_T_GUARDED) || ((traits & RG_T_GUARDED_FORCED) && flag_bool("force"));
+}
 bool RuncArgs::wants_version() const { return global_bool("version"); }
 bool RuncArgs::wants_global_help() const { return global_bool("help"); }
 

@@ -8,7 +8,37 @@
 #include <string_view>
 #include <vector>
 
+#include "oci/runc_traits.h"
+
 namespace rg {
+
+// runc's commands, from the one table (oci/runc_commands.def). None: no command given; Unknown: not runc's.
+enum class Command {
+  None,
+  Unknown,
+#define RUNC_COMMAND(id, name, flags, reorder, traits) id,
+#include "oci/runc_commands.def"
+#undef RUNC_COMMAND
+};
+
+// What a command does, as the table says (see oci/runc_commands.def).
+enum class Trait : unsigned {
+  ReadsSpec = RG_T_READS_SPEC,
+  Creates = RG_T_CREATES,
+  StartsInit = RG_T_STARTS_INIT,
+  Watched = RG_T_WATCHED,
+  StartsCreated = RG_T_STARTS_CREATED,
+  ProcessFile = RG_T_PROCESS_FILE,
+  Foreground = RG_T_FOREGROUND,
+  Updates = RG_T_UPDATES,
+  Deletes = RG_T_DELETES,
+};
+
+// "create" for Command::Create; "" for None and Unknown.
+std::string_view command_name(Command command);
+// Command::Unknown for a name runc does not know.
+Command command_from_name(std::string_view name);
+bool command_has(Command command, Trait trait);
 
 struct ParsedFlag {
   std::string name;                  // canonical long name without dashes, e.g. "bundle"
@@ -20,7 +50,8 @@ struct ParsedFlag {
 
 struct RuncArgs {
   std::vector<ParsedFlag> global_flags;
-  std::string command;                     // empty when none was given
+  std::string command;                     // as written; empty when none was given
+  Command command_id = Command::None;
   std::optional<std::size_t> command_index;
   std::vector<ParsedFlag> command_flags;
   std::vector<std::string> positionals;    // after the command (container id first)
@@ -31,6 +62,12 @@ struct RuncArgs {
   bool global_bool(std::string_view name) const;
   bool flag_bool(std::string_view name) const;
   std::optional<std::string> flag_value(std::string_view name) const;
+
+  bool is(Command c) const { return command_id == c; }
+  // The command has `trait` and this invocation really runs it (not `--help`).
+  bool does(Trait trait) const;
+  // Goes through the full runtime (guards, watchdog); false: exec'd straight away.
+  bool guarded() const;
 
   // Command flags that ask runc for help only (no container is touched).
   bool wants_help() const;
@@ -52,6 +89,5 @@ RuncArgs parse_runc_args(std::span<const std::string> argv);
 // Go's strconv.ParseBool, as urfave/cli uses it for "--flag=value" on bool flags.
 std::optional<bool> parse_go_bool(std::string_view text);
 
-bool is_runc_command(std::string_view command);
 
 }  // namespace rg

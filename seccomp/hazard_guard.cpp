@@ -7,7 +7,8 @@
 namespace rg::seccomp {
 
 bool HazardGuard::applies(const RuncArgs& args) const {
-  return (args.command == "create" || args.command == "run") && !args.wants_help();
+  // restore: criu brings the filter back; runc init exports nothing.
+  return (args.is(Command::Create) || args.is(Command::Run)) && !args.wants_help();
 }
 
 namespace {

@@ -19,8 +19,7 @@ class KmemAccountingGuard final : public Guard {
   std::string_view name() const override { return "kmem_accounting"; }
 
   bool applies(const RuncArgs& args) const override {
-    const std::string& c = args.command;
-    return (c == "create" || c == "run" || c == "restore") && !args.wants_help();
+    return args.does(Trait::ReadsSpec);
   }
 
   void apply(InvocationContext& ctx) override {

@@ -14,8 +14,7 @@ class KmemSpecGuard final : public Guard {
   std::string_view name() const override { return "kmem_spec"; }
 
   bool applies(const RuncArgs& args) const override {
-    const std::string& c = args.command;
-    return (c == "create" || c == "run" || c == "restore") && !args.wants_help();
+    return args.does(Trait::ReadsSpec);
   }
 
   void apply(InvocationContext& ctx) override {

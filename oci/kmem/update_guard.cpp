@@ -113,7 +113,7 @@ class KmemUpdateGuard final : public Guard {
  public:
   std::string_view name() const override { return "kmem_update"; }
 
-  bool applies(const RuncArgs& args) const override { return args.command == "update" && !args.wants_help(); }
+  bool applies(const RuncArgs& args) const override { return args.does(Trait::Updates); }
 
   void apply(InvocationContext& ctx) override {
     KmemPolicy policy = parse_kmem_policy(ctx.config.kernel_memory.policy);

@@ -19,13 +19,9 @@
 
 namespace rg {
 
-bool needs_guarding(const RuncArgs& args) {
-  if (args.wants_help() || args.wants_global_help()) return false;
-  // The commands any guard or the watchdog looks at; deciding by name keeps the pass-through path from
-  // touching the guards' code at all (every runc call on the node pays for what it touches).
-  const std::string& c = args.command;
-  return c == "create" || c == "run" || c == "restore" || c == "update" || c == "start" || c == "exec";
-}
+// Decided by the command table alone, so that the pass-through path never touches the guards' code (every
+// runc call on the node pays for what it touches).
+bool needs_guarding(const RuncArgs& args) { return args.guarded(); }
 
 namespace {
 
@@ -102,8 +98,9 @@ int run_runtime(std::vector<std::string> argv, char** envp) {
     Config config = load_runtime_config();
     // Only runc's own command names become label values: arbitrary argv must not grow the series set.
     count_metric(config, metric::kInvocations,
-                 {{"command", is_runc_command(args.command) ? std::string_view(args.command)
-                                                            : std::string_view(args.command.empty() ? "none" : "other")}});
+                 {{"command", args.is(Command::None)      ? std::string_view("none")
+                             : args.is(Command::Unknown) ? std::string_view("other")
+                                                         : command_name(args.command_id)}});
     RealRunc runc = locate_real_runc(config, std::getenv("PATH"));
 
     if (!args.wants_version() && !needs_guarding(args)) exec_runc(runc.path, argv, envp);

@@ -63,9 +63,7 @@ std::string container_id_of(const std::string& proc_root, const ProcStat& init, 
   auto parent_argv = read_cmdline(proc_root, init.ppid);
   if (!parent_argv.empty()) {
     RuncArgs args = parse_runc_args(parent_argv);
-    const std::string& c = args.command;
-    bool starts_inits = c == "create" || c == "run" || c == "exec" || c == "restore";
-    if (starts_inits && !args.container_id().empty()) return args.container_id();
+    if (args.does(Trait::StartsInit) && !args.container_id().empty()) return args.container_id();
   }
   for (const auto& root : options.state_roots) {
     std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(root.c_str()), ::closedir);

@@ -27,9 +27,7 @@ namespace rg {
 #endif
 
 bool watchdog_applies(const RuncArgs& args) {
-  if (args.wants_help()) return false;
-  const std::string& c = args.command;
-  return c == "create" || c == "run" || c == "start" || c == "exec" || c == "restore";
+  return args.does(Trait::Watched);
 }
 
 namespace {
@@ -117,7 +115,7 @@ int isolate_fds(int runc_pidfd) {
   }
   int code = 0;
   try {
-    EventLog events(spec.events_path, spec.command, spec.container_id);
+    EventLog events(spec.events_path, std::string(command_name(spec.command)), spec.container_id);
     // Before the first look (~50 ms away): the program size and hazard the guard left to us.
     seccomp::resolve_deferred_seccomp(spec.plan, spec.config, events);
     if (spec.runc.start_time == 0) {
@@ -150,7 +148,7 @@ WatchSpec make_watch_spec(const WatchdogRequest& request, pid_t runc_pid, const 
   WatchSpec spec;
   spec.runc.pid = runc_pid;
   spec.runc_path = request.runc_path;
-  spec.command = final_args.command;
+  spec.command = final_args.command_id;
   spec.container_id = final_args.container_id();
   spec.state_root = absolute(final_args.root(), cwd);
   spec.cwd = cwd;

@@ -158,7 +158,7 @@ bool InitWatcher::is_runc_exe(pid_t pid) {
 
 std::vector<InitWatcher::TrackedInit> InitWatcher::look_for_inits(bool& init_execed) {
   std::vector<TrackedInit> inits;
-  if (spec_.command == "start") {
+  if (spec_.command == Command::Start) {
     // The init was started by an earlier `runc create`: not our descendant; state.json names it.
     if (auto state = read_state_init(spec_.state_root, spec_.container_id)) {
       auto st = read_proc_stat(spec_.proc_root, state->init.pid);
@@ -264,7 +264,7 @@ void InitWatcher::handle_block(const TrackedInit& init, const BlockDetector::Con
 int InitWatcher::run_delete_force() {
   std::vector<std::string> argv{spec_.runc_path};
   argv.insert(argv.end(), spec_.global_flags.begin(), spec_.global_flags.end());
-  argv.insert(argv.end(), {"delete", "--force", spec_.container_id});
+  argv.insert(argv.end(), {std::string(command_name(Command::Delete)), "--force", spec_.container_id});
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
@@ -285,7 +285,7 @@ int InitWatcher::run_delete_force() {
 }
 
 void InitWatcher::enforce_deadline(const std::vector<TrackedInit>& inits) {
-  bool cleans_up = spec_.command == "create" || spec_.command == "run" || spec_.command == "restore";
+  bool cleans_up = command_has(spec_.command, Trait::Creates);
   if (!inits.empty()) last_wait_ = read_task_wchan(spec_.proc_root, inits.front().id.pid, inits.front().id.pid).value_or("");
   std::string message = deadline_message(spec_.init_timeout, last_block_, last_wait_, cleans_up);
   nlohmann::json details = {{"timeout_s", spec_.init_timeout.count()}, {"runc_pid", spec_.runc.pid}, {"message", message}};
@@ -322,7 +322,7 @@ WatchEnd InitWatcher::run() {
   const auto started = WatchClock::now();
   const auto deadline = started + spec_.init_timeout;
   auto next_look = started + schedule.first;
-  bool waits_for_exec = (spec_.command == "run" || spec_.command == "exec") && !spec_.detached;
+  bool waits_for_exec = command_has(spec_.command, Trait::Foreground) && !spec_.detached;
   for (;;) {
     // Rounded up: waking a little early would make a confirmation look fall short of 100 ms.
     auto wait = std::chrono::ceil<milliseconds>(next_look - WatchClock::now());
@@ -342,7 +342,7 @@ WatchEnd InitWatcher::run() {
 }
 
 void InitWatcher::after_runc_exit() {
-  bool created = spec_.command == "create" || spec_.command == "run" || spec_.command == "restore";
+  bool created = command_has(spec_.command, Trait::Creates);
   if (!created || spec_.plan.cgroup_dirs_to_remove_if_create_failed.empty()) return;
   // Removes the kernel-memory guard's pre-created cgroups when the create left no state.json.
   remove_precreated_cgroups_if_create_failed(spec_.plan, spec_.state_root, spec_.container_id);

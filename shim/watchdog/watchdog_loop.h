@@ -25,7 +25,7 @@ struct WatchSpec {
   std::string proc_root = "/proc";
   ProcessIdentity runc;   // the runtime's own pid, which becomes runc's at execve
   std::string runc_path;  // what is exec'd: the identity an init's exe must match
-  std::string command;
+  Command command = Command::None;
   std::string container_id;
   std::string state_root;                 // --root, absolute
   std::string cwd;                        // the caller's, for `runc delete --force`

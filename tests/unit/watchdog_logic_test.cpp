@@ -134,7 +134,7 @@ TEST(WatchSpec, FromRuncArgv) {
   plan.predicted_seccomp_bytes = 12000;
   WatchSpec spec = make_watch_spec(WatchdogRequest{config, args, argv, "/usr/bin/runc", plan}, 42, "/work/dir");
   EXPECT_EQ(spec.runc.pid, 42);
-  EXPECT_EQ(spec.command, "exec");
+  EXPECT_EQ(spec.command, Command::Exec);
   EXPECT_EQ(spec.container_id, "c1");
   EXPECT_EQ(spec.state_root, "/work/dir/state");
   EXPECT_EQ(spec.log_path, "/work/dir/log.json");

@@ -188,7 +188,7 @@ WatchSpec spec_for(const Child& runc, const TempDir& dir) {
   WatchSpec spec;
   spec.runc = {runc.pid, read_proc_stat("/proc", runc.pid)->start_time};
   spec.runc_path = "/proc/self/exe";  // the fake inits are forks of this test binary
-  spec.command = "exec";
+  spec.command = Command::Exec;
   spec.detached = true;
   spec.container_id = "c1";
   spec.state_root = dir.path;
