@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(build-essential cmake pkg-config libseccomp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libboost-dev
+PACKAGES=(build-essential cmake pkg-config libseccomp-dev nlohmann-json3-dev libboost-dev
   libmd-dev libcli11-dev libtomlplusplus-dev libgtest-dev libgmock-dev libcap-dev runc busybox-static jq)
 missing=()
 for pkg in "${PACKAGES[@]}"; do

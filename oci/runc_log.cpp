@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "oci/args.h"
+#include "oci/base/clock.h"
 #include "oci/base/error.h"
 #include "oci/base/fd.h"
 #include "oci/base/files.h"
@@ -20,14 +21,6 @@ std::string_view level_name(LogLevel level) {
     case LogLevel::Error: return "error";
   }
   return "error";
-}
-
-std::string rfc3339_utc(std::time_t t) {
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 namespace {

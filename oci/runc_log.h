@@ -13,7 +13,6 @@ struct RuncArgs;
 enum class LogLevel { Debug, Info, Warning, Error };
 
 std::string_view level_name(LogLevel level);  // logrus names: debug, info, warning, error
-std::string rfc3339_utc(std::time_t t);
 
 // One line, newline included. format is "json" or anything else for logrus text.
 std::string format_runc_log_line(LogLevel level, std::string_view message, std::string_view format, std::time_t t);

@@ -34,6 +34,39 @@ std::string read_file(const std::string& path) {
   return read_fd(fd.get(), path);
 }
 
+std::optional<std::string> read_small_file(const std::string& path, std::size_t max_bytes) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd) return std::nullopt;
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return std::nullopt;
+    }
+    if (n == 0) return out;
+    if (out.size() + static_cast<std::size_t>(n) > max_bytes) return std::nullopt;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+std::vector<std::string> mkdir_p(const std::string& dir, mode_t mode, std::optional<mode_t> last_mode) {
+  std::vector<std::string> created;
+  for (std::size_t pos = 1; pos <= dir.size();) {
+    std::size_t slash = dir.find('/', pos);
+    if (slash == std::string::npos) slash = dir.size();
+    if (slash > pos) {
+      const std::string part = dir.substr(0, slash);
+      const bool last = slash == dir.size() || dir.find_first_not_of('/', slash) == std::string::npos;
+      if (::mkdir(part.c_str(), last && last_mode ? *last_mode : mode) == 0) created.insert(created.begin(), part);
+      else if (errno != EEXIST) throw Error::from_errno("mkdir " + part);
+    }
+    pos = slash + 1;
+  }
+  return created;
+}
+
 std::string dirname_of(const std::string& path) {
   auto slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
@@ -62,7 +95,7 @@ void write_all(int fd, std::string_view data, std::string_view name_for_errors) 
 }
 
 void write_file_atomic(const std::string& link_or_path, std::string_view content,
-                       std::optional<FileOwnership> ownership, Symlink symlink) {
+                       std::optional<FileOwnership> ownership, Symlink symlink, Durability durability) {
   std::string path = link_or_path;
   if (struct stat lst {}; symlink == Symlink::WriteTarget && ::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
     char resolved[PATH_MAX];
@@ -88,7 +121,7 @@ void write_file_atomic(const std::string& link_or_path, std::string_view content
     step_done("chmod");
     if (::fchown(fd.get(), ownership->uid, ownership->gid) != 0) throw Error::from_errno("fchown " + tmpl);
     step_done("chown");
-    if (::fsync(fd.get()) != 0) throw Error::from_errno("fsync " + tmpl);
+    if (durability == Durability::Synced && ::fsync(fd.get()) != 0) throw Error::from_errno("fsync " + tmpl);
     step_done("fsync");
     fd.reset();
     if (::rename(tmpl.c_str(), path.c_str()) != 0) throw Error::from_errno("rename " + tmpl + " to " + path);
@@ -97,8 +130,10 @@ void write_file_atomic(const std::string& link_or_path, std::string_view content
     ::unlink(tmpl.c_str());
     throw;
   }
-  UniqueFd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dirfd) ::fsync(dirfd.get());  // durability of the rename; the replace itself is already atomic
+  if (durability == Durability::Synced) {
+    UniqueFd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dirfd) ::fsync(dirfd.get());  // durability of the rename; the replace itself is already atomic
+  }
   step_done("dir_fsync");
 }
 

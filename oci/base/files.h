@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "oci/base/fd.h"
 
@@ -16,6 +17,13 @@ namespace rg {
 std::string read_fd(int fd, std::string_view name_for_errors,
                     const std::function<bool(std::string_view)>& complete = {});
 std::string read_file(const std::string& path);  // throws rg::Error naming the path
+// A small file read in one go (/proc entries, caches, sysfs); nullopt when it cannot be opened or read
+// (a vanished process is the normal case there) or is larger than `max_bytes`. Never throws.
+std::optional<std::string> read_small_file(const std::string& path, std::size_t max_bytes = std::size_t{1} << 20);
+
+// mkdir -p: every missing component created with `mode` (the last one with `last_mode` when given).
+// Returns the directories it created, deepest first. Throws rg::Error naming the component.
+std::vector<std::string> mkdir_p(const std::string& dir, mode_t mode = 0755, std::optional<mode_t> last_mode = std::nullopt);
 // write(2) until everything is written (EINTR and short writes handled); throws rg::Error.
 void write_all(int fd, std::string_view data, std::string_view name_for_errors);
 
@@ -31,9 +39,13 @@ struct FileOwnership {
 // A symlink at `path` is replaced by the new file (Replace: the safe default in directories others can
 // write to, e.g. a planted link in a cache), or the file it points to is replaced (WriteTarget: operator
 // files that config management links, such as daemon.json, stay links).
+// Durability::Atomic skips both fsyncs: still old-or-new after a crash of the writer, but possibly empty
+// after a power cut — for counters and caches that are cheaper to lose than to sync on every call.
 enum class Symlink { Replace, WriteTarget };
+enum class Durability { Synced, Atomic };
 void write_file_atomic(const std::string& path, std::string_view content,
-                       std::optional<FileOwnership> ownership = std::nullopt, Symlink symlink = Symlink::Replace);
+                       std::optional<FileOwnership> ownership = std::nullopt, Symlink symlink = Symlink::Replace,
+                       Durability durability = Durability::Synced);
 
 std::string dirname_of(const std::string& path);
 

@@ -179,7 +179,22 @@ void Validator::fail(const std::string& key, const std::string& problem) const {
   throw Error::refusal("invalid config " + where + ": key \"" + key + "\": " + problem);
 }
 
-Config parse_config(std::string_view text, std::string_view filename) {
+std::string_view policy_name(GuardPolicy policy) {
+  switch (policy) {
+    case GuardPolicy::Enforce: return "enforce";
+    case GuardPolicy::Observe: return "observe";
+    case GuardPolicy::Off: return "off";
+  }
+  return "off";
+}
+
+GuardPolicy Config::policy_of(std::string_view name, GuardPolicy fallback) const {
+  auto it = guards.find(name);
+  GuardPolicy p = it == guards.end() ? fallback : it->second;
+  return p == GuardPolicy::Enforce && mode == Mode::Observe ? GuardPolicy::Observe : p;
+}
+
+Config parse_config(std::string_view text, std::string_view filename, std::span<const std::string_view> guard_names) {
   Json root;
   try {
     root = Json::parse(text);
@@ -191,7 +206,7 @@ Config parse_config(std::string_view text, std::string_view filename) {
   if (!root.is_object()) throw Error::refusal("invalid config " + std::string(filename) + ": must be a JSON object");
 
   Config c;
-  v.check_keys(root, "", {"mode", "runtime", "log", "seccomp", "watchdog", "kernel_memory", "metrics"});
+  v.check_keys(root, "", {"mode", "runtime", "log", "seccomp", "watchdog", "kernel_memory", "metrics", "guards"});
   std::string mode = "enforce";
   v.string(root, "mode", "mode", mode, {"enforce", "observe"});
   c.mode = mode == "observe" ? Mode::Observe : Mode::Enforce;
@@ -206,7 +221,9 @@ Config parse_config(std::string_view text, std::string_view filename) {
   }
   if (root.contains("seccomp")) {
     const Json& s = v.object(root, "seccomp", "seccomp", {"on_hazard", "cache_dir"});
-    v.string(s, "on_hazard", "seccomp.on_hazard", c.seccomp.on_hazard, {"watch", "reject", "ignore"});
+    std::string on_hazard = "watch";
+    v.string(s, "on_hazard", "seccomp.on_hazard", on_hazard, {"watch", "reject", "ignore"});
+    c.seccomp.on_hazard = on_hazard == "reject" ? OnHazard::Reject : on_hazard == "ignore" ? OnHazard::Ignore : OnHazard::Watch;
     v.string(s, "cache_dir", "seccomp.cache_dir", c.seccomp.cache_dir);
   }
   if (root.contains("watchdog")) {
@@ -217,7 +234,9 @@ Config parse_config(std::string_view text, std::string_view filename) {
   }
   if (root.contains("kernel_memory")) {
     const Json& k = v.object(root, "kernel_memory", "kernel_memory", {"policy", "min_kernel", "kernel_release"});
-    v.string(k, "policy", "kernel_memory.policy", c.kernel_memory.policy, {"strip", "reject", "allow"});
+    std::string policy = "strip";
+    v.string(k, "policy", "kernel_memory.policy", policy, {"strip", "reject", "allow"});
+    c.kernel_memory.policy = policy == "reject" ? KmemPolicy::Reject : policy == "allow" ? KmemPolicy::Allow : KmemPolicy::Strip;
     v.string(k, "min_kernel", "kernel_memory.min_kernel", c.kernel_memory.min_kernel);
     v.string(k, "kernel_release", "kernel_memory.kernel_release", c.kernel_memory.kernel_release);
     // A typo here would otherwise fail open on every create; refuse it at load and in `config check`.
@@ -229,6 +248,23 @@ Config parse_config(std::string_view text, std::string_view filename) {
   if (root.contains("metrics")) {
     const Json& m = v.object(root, "metrics", "metrics", {"textfile_dir"});
     v.string(m, "textfile_dir", "metrics.textfile_dir", c.metrics.textfile_dir);
+  }
+  if (root.contains("guards")) {
+    const Json& g = root.at("guards");
+    if (!g.is_object()) v.fail("guards", "must be an object of guard name to \"enforce\", \"observe\" or \"off\"");
+    for (const auto& [name, value] : g.items()) {
+      const std::string path = "guards." + name;
+      bool known = guard_names.empty();
+      std::string list;
+      for (auto n : guard_names) {
+        known = known || n == name;
+        list += (list.empty() ? "" : ", ") + std::string(n);
+      }
+      if (!known) v.fail(path, "unknown guard (this build has: " + list + ")");
+      std::string policy;
+      v.string(g, name, path, policy, {"enforce", "observe", "off"});
+      c.guards[name] = policy == "enforce" ? GuardPolicy::Enforce : policy == "observe" ? GuardPolicy::Observe : GuardPolicy::Off;
+    }
   }
   c.source = std::string(filename);
   return c;
@@ -254,7 +290,7 @@ void require_secure_stat(const struct stat& st, const std::string& path, std::st
                          "); refusing to use it");
 }
 
-Config load_config(const std::string& path, bool explicitly_requested) {
+Config load_config(const std::string& path, bool explicitly_requested, std::span<const std::string_view> guard_names) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     if (errno == ENOENT && !explicitly_requested) return Config{};
@@ -263,13 +299,13 @@ Config load_config(const std::string& path, bool explicitly_requested) {
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw Error::refusal(Error::from_errno("cannot stat config " + path).what());
   require_secure_stat(st, path, "config");
-  return parse_config(read_fd(fd.get(), path), path);
+  return parse_config(read_fd(fd.get(), path), path, guard_names);
 }
 
-Config load_runtime_config() {
+Config load_runtime_config(std::span<const std::string_view> guard_names) {
   const char* env = std::getenv(std::string(kConfigEnv).c_str());
   bool explicit_path = env && *env;
-  return load_config(explicit_path ? std::string(env) : std::string(kDefaultConfigPath), explicit_path);
+  return load_config(explicit_path ? std::string(env) : std::string(kDefaultConfigPath), explicit_path, guard_names);
 }
 
 }  // namespace rg

@@ -3,12 +3,24 @@
 // and secure (owned by root, not writable by group or others — as sshd's StrictModes).
 #include <sys/stat.h>
 
+#include <map>
+#include <span>
 #include <string>
 #include <string_view>
+
+#include "oci/kernel_release.h"
 
 namespace rg {
 
 enum class Mode { Enforce, Observe };
+// seccomp.on_hazard: what to do when runc init may block exporting its seccomp program.
+enum class OnHazard { Watch, Reject, Ignore };
+// kernel_memory.policy on kernels below min_kernel.
+enum class KmemPolicy { Strip, Reject, Allow };
+// A guard's policy ("guards": {"<name>": …}): act, only detect and log, or not run at all.
+enum class GuardPolicy { Enforce, Observe, Off };
+
+std::string_view policy_name(GuardPolicy policy);  // "enforce", "observe", "off"
 
 struct Config {
   Mode mode = Mode::Enforce;
@@ -19,7 +31,7 @@ struct Config {
     std::string events = "/var/log/runc-guard/events.jsonl";  // empty disables the event log
   } log;
   struct Seccomp {
-    std::string on_hazard = "watch";  // watch | reject | ignore
+    OnHazard on_hazard = OnHazard::Watch;
     std::string cache_dir = "/run/runc-guard/seccomp";
   } seccomp;
   struct Watchdog {
@@ -28,13 +40,19 @@ struct Config {
     int init_timeout_s = 60;
   } watchdog;
   struct KernelMemory {
-    std::string policy = "strip";  // strip | reject | allow
-    std::string min_kernel = "4.0";
-    std::string kernel_release;    // empty: uname(2)
+    KmemPolicy policy = KmemPolicy::Strip;
+    std::string min_kernel = "4.0";  // a kernel version, validated at load
+    std::string kernel_release;      // empty: uname(2); else validated at load
   } kernel_memory;
   struct Metrics {
     std::string textfile_dir;  // empty disables metrics
   } metrics;
+  // Explicit per-guard policies by guard name; guards not listed use their own default.
+  std::map<std::string, GuardPolicy, std::less<>> guards;
+
+  // The policy guard `name` runs with: the configured one or `fallback`; mode observe turns enforce into
+  // observe.
+  GuardPolicy policy_of(std::string_view name, GuardPolicy fallback) const;
 
   std::string source;  // the file it was loaded from; empty for built-in defaults
 };
@@ -45,15 +63,16 @@ constexpr std::string_view kConfigEnv = "RUNC_GUARD_CONFIG";
 // RUNC_GUARD_CONFIG if set, else /etc/runc-guard/config.json.
 std::string config_path_from_env();
 
-// Parses and validates config text; errors name `filename`, the line and the key.
-Config parse_config(std::string_view text, std::string_view filename);
+// Parses and validates config text; errors name `filename`, the line and the key. `guard_names`: the
+// guards of this build, the only names allowed under "guards" (empty: any name is accepted).
+Config parse_config(std::string_view text, std::string_view filename, std::span<const std::string_view> guard_names = {});
 
 // Loads the config at `path`. A missing file at the default path means defaults; a missing file that was
 // asked for explicitly (RUNC_GUARD_CONFIG, `config check FILE`) is an error. Throws rg::Error (Refusal).
-Config load_config(const std::string& path, bool explicitly_requested);
+Config load_config(const std::string& path, bool explicitly_requested, std::span<const std::string_view> guard_names = {});
 
 // Loads the config the runtime uses (env override or default path).
-Config load_runtime_config();
+Config load_runtime_config(std::span<const std::string_view> guard_names = {});
 
 // Refuses a file not owned by root or writable by group/others (rg::Error of kind Refusal).
 void require_secure_file(const std::string& path, std::string_view what);

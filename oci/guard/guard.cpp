@@ -2,15 +2,50 @@
 
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "oci/base/error.h"
 
 namespace rg {
 
+InvocationContext::InvocationContext(const Config& config, std::vector<std::string> argv, RuncLog& runc_log,
+                                     EventLog& events, std::string runc_path)
+    : config(config),
+      runc_log(runc_log),
+      events(events),
+      argv_(std::move(argv)),
+      args_(parse_runc_args(argv_)),
+      runc_path_(std::move(runc_path)) {}
+
+void InvocationContext::set_argv(std::vector<std::string> argv) {
+  argv_ = std::move(argv);
+  args_ = parse_runc_args(argv_);
+}
+
+const RuncBuild* InvocationContext::runc_build() {
+  if (!runc_build_) {
+    runc_build_.emplace();
+    if (runc_path_.empty()) return nullptr;  // nothing to ask (tests of a single guard)
+    try {
+      *runc_build_ = cached_runc_build(runc_path_, runc_version_cache_dir).build;
+    } catch (const std::exception& e) {
+      events.emit("runc.version_unknown", {{"runc", runc_path_}, {"error", e.what()}});
+    }
+  }
+  return *runc_build_ ? &**runc_build_ : nullptr;
+}
+
 Spec& InvocationContext::spec() {
+  if (spec_error_) throw *spec_error_;
   if (!spec_) {
-    char cwd[4096];
-    if (!::getcwd(cwd, sizeof cwd)) throw Error::from_errno("getcwd");
-    spec_.emplace(Spec::load(spec_path_for_bundle(args.bundle(cwd))));
+    try {
+      char cwd[4096];
+      if (!::getcwd(cwd, sizeof cwd)) throw Error::from_errno("getcwd");
+      spec_.emplace(Spec::load(spec_path_for_bundle(args_.bundle(cwd))));
+    } catch (const Error& e) {
+      spec_error_ = e;
+      throw;
+    }
   }
   return *spec_;
 }

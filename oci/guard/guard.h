@@ -1,79 +1,151 @@
 #pragma once
-// A guard inspects (and may change) one runc invocation before the real runc is exec'd.
-// Failure policy: a guard that throws rg::Error of kind Refusal stops the invocation (fail closed, runc never
-// runs); any other exception is logged as an event and the invocation goes on unchanged (fail open).
+// A guard is one concern — a kernel-memory limit, a seccomp hazard, a runc CVE — with all of its lifecycle
+// in one file. Every hook is optional:
+//
+//   before_runc   in the runtime, before the real runc is exec'd: read the spec and argv, edit them, refuse.
+//   before_start  in the runtime, for `runc start` of a container `create` left waiting on exec.fifo: the
+//                 live init (identity verified) and the spec it was created from — post-create checks.
+//   in_watchdog   in the detached watchdog (a fork of the runtime, so the guard's own members carry what
+//                 before_runc found), once, before its first look at runc init: work too slow for the
+//                 create path, hints for the watchdog's pipe remedy.
+//   after_runc    in the watchdog, once runc has exited: cleanup after a failed create, repairs.
+//
+// Failure policy: a hook that throws rg::Error of kind Refusal stops the invocation (fail closed, runc never
+// runs). Any other exception is logged (guard.failed) and the invocation goes on unchanged (fail open) —
+// except for a security guard whose input cannot be read the way runc reads it (a config.json runc's Go
+// decoder would read differently or not at all): that is a refusal too.
+#include <sys/types.h>
+
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "oci/args.h"
+#include "oci/base/error.h"
 #include "oci/guard/config.h"
 #include "oci/guard/event_log.h"
+#include "oci/proc/proc_files.h"
 #include "oci/runc_log.h"
+#include "oci/runc_version.h"
 #include "oci/spec.h"
 
 namespace rg {
 
-// What the guards hand to the process that outlives the exec (the watchdog): it is the only part of
-// runc-guard that still runs once runc has replaced us, so post-exit work is described here.
-struct WatchPlan {
-  // Set by the seccomp guard: size of the BPF program runc init will export (a hazard makes the watchdog
-  // poll faster and enlarge blocked pipes to at least this size).
-  std::optional<std::size_t> predicted_seccomp_bytes;
-  bool seccomp_hazard = false;
-  // Set by the seccomp guard on a cold cache: compiling costs ~8 ms, so the detached watchdog does it (long
-  // before its first look) instead of the create path. The profile as JSON, and what the verdict needs.
-  std::string deferred_seccomp_profile;
-  bool deferred_no_new_privileges = false;
-  // Set by the kernel-memory guard: cgroup directories we pre-created; removed (if empty) when the create
-  // failed, i.e. runc exited and left no container state behind.
-  std::vector<std::string> cgroup_dirs_to_remove_if_create_failed;
-};
-
+// The invocation before runc runs.
 class InvocationContext {
  public:
-  InvocationContext(const Config& config, const RuncArgs& args, std::vector<std::string>& argv,
-                    RuncLog& runc_log, EventLog& events)
-      : config(config), args(args), argv(argv), runc_log(runc_log), events(events) {}
+  InvocationContext(const Config& config, std::vector<std::string> argv, RuncLog& runc_log, EventLog& events,
+                    std::string runc_path = {});
 
   const Config& config;
-  const RuncArgs& args;
-  std::vector<std::string>& argv;  // what will be exec'd; guards may rewrite it (e.g. update flags)
-  RuncLog& runc_log;               // messages for the user, in runc's --log format
-  EventLog& events;                // decisions, JSON lines
-  WatchPlan watch;
-  std::string runc_path;  // the real runc that will be exec'd (e.g. to ask its version)
+  RuncLog& runc_log;  // messages for the user, in runc's --log format
+  EventLog& events;   // decisions, JSON lines
+
+  // What will be exec'd, and its parse (kept in step: every edit re-parses).
+  const std::vector<std::string>& argv() const { return argv_; }
+  const RuncArgs& args() const { return args_; }
+  void set_argv(std::vector<std::string> argv);
+  std::vector<std::string> take_argv() { return std::move(argv_); }
+
+  // The real runc that will be exec'd, and what `runc --version` says of it (asked once, cached per
+  // binary); nullptr when it cannot be asked (logged as runc.version_unknown).
+  const std::string& runc_path() const { return runc_path_; }
+  const RuncBuild* runc_build();
+  // Where runc --version answers are cached (tests point it elsewhere).
+  std::string runc_version_cache_dir = std::string(kRuncVersionCacheDir);
 
   // Replacement for runc's stdin (e.g. a filtered `update -r -` document); -1 keeps the caller's stdin.
   int replacement_stdin = -1;
 
-  bool observe_only() const { return config.mode == Mode::Observe; }
+  // The policy the running guard has (set by the runtime before each hook): observe only logs.
+  GuardPolicy guard_policy = GuardPolicy::Enforce;
+  bool observe_only() const { return guard_policy == GuardPolicy::Observe; }
 
   // A warning for runc's log about a change a guard made; written only once every guard has run and
   // config.json was flushed, so the user is never told about a change that did not happen.
   void warn_user(std::string message) { pending_warnings_.push_back(std::move(message)); }
-  // Writes the pending warnings to runc's log (called by the runtime after a successful flush).
   void publish_warnings();
 
-  // The bundle's config.json, loaded on first use (create/run/restore only).
+  // The bundle's config.json as runc's decoder reads it, loaded on first use (commands that read the spec).
+  // Throws rg::Error: Internal for a file that cannot be read (runc reports that itself), Undecodable for
+  // one runc would read differently or refuse.
   Spec& spec();
   bool spec_loaded() const { return spec_.has_value(); }
   // Writes config.json atomically if any guard changed it; a no-op otherwise.
   void flush_spec();
 
  private:
+  std::vector<std::string> argv_;
+  RuncArgs args_;
+  std::string runc_path_;
+  std::optional<std::optional<RuncBuild>> runc_build_;
   std::optional<Spec> spec_;
+  std::optional<Error> spec_error_;  // a spec that cannot be loaded is tried once, not once per guard
   std::vector<std::string> pending_warnings_;
+};
+
+// `runc start` of a created container: its init (verified: pid, start time, still runc's init) waits on
+// exec.fifo with the rootfs mounted, its cwd entered and its LSM label set.
+struct StartContext {
+  const Config& config;
+  RuncLog& runc_log;
+  EventLog& events;
+  const RuncArgs& args;
+  const RuncBuild* runc_build;  // nullptr when unknown
+  std::string proc_root = "/proc";
+  ProcessIdentity init;
+  std::string bundle;  // from the container's state (where config.json lives)
+  const Spec* spec = nullptr;  // the bundle's config.json; nullptr when it cannot be read
+  GuardPolicy guard_policy = GuardPolicy::Enforce;
+  bool observe_only() const { return guard_policy == GuardPolicy::Observe; }
+};
+
+// What guards tell the watchdog's pipe remedy (never guard-specific state).
+struct WatchHints {
+  std::optional<std::size_t> pipe_write_bytes;  // size of a write runc init will make into a pipe (seccomp)
+  bool pipe_block_expected = false;             // look sooner and more often
+};
+
+// In the watchdog, while runc runs (and after it exited).
+struct WatchContext {
+  const Config& config;
+  EventLog& events;
+  WatchHints& hints;
+  std::string proc_root = "/proc";
+  ProcessIdentity runc;
+  Command command = Command::None;
+  std::string state_root;    // --root, absolute
+  std::string container_id;
+  bool observe_only() const { return config.mode == Mode::Observe; }
+};
+
+// How runc ended, as the watchdog saw it (it is not runc's parent: no exit status).
+struct RuncExit {
+  bool container_exists = false;  // <root>/<id>/state.json is there
+  bool killed_at_deadline = false;
 };
 
 class Guard {
  public:
   virtual ~Guard() = default;
   virtual std::string_view name() const = 0;
+  // Fails closed when its input cannot be read as runc reads it (see the failure policy above).
+  virtual bool security() const { return false; }
+  // Whether this invocation concerns the guard at all (by command traits and flags; cheap).
   virtual bool applies(const RuncArgs& args) const = 0;
-  virtual void apply(InvocationContext& ctx) = 0;
+  // The policy when the config names none (may depend on the runc release: ctx.runc_build()). A guard
+  // with its own policy keys (kernel_memory.policy, seccomp.on_hazard) keeps Enforce here and reads them.
+  virtual GuardPolicy default_policy(InvocationContext&) const { return GuardPolicy::Enforce; }
+
+  virtual void before_runc(InvocationContext&) {}
+  virtual void before_start(StartContext&) {}
+  // Whether before_runc left work for the watchdog (in_watchdog/after_runc) in this invocation.
+  virtual bool wants_watchdog() const { return false; }
+  virtual void in_watchdog(WatchContext&) {}
+  virtual void after_runc(WatchContext&, const RuncExit&) {}
 };
 
 }  // namespace rg

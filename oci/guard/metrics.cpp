@@ -127,24 +127,9 @@ void add_to_counter_file(const std::string& dir, std::string_view name, std::ini
   counters[series_key(name, labels)] += n;
   std::string text = format_counters(counters);
 
-  // Temp name without the .prom suffix, so node_exporter never reads it; no fsync: a counter file lost in
-  // a power cut is a counter reset, which Prometheus handles, and every invocation would pay for the sync.
-  std::string tmp = path + ".tmp-XXXXXX";
-  UniqueFd out(::mkostemp(tmp.data(), O_CLOEXEC));
-  if (!out) throw Error::from_errno("create temporary file in " + dir);
-  try {
-    write_all(out.get(), text, tmp);
-  } catch (const Error&) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  ::fchmod(out.get(), 0644);  // node_exporter usually runs as nobody
-  out.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    Error e = Error::from_errno("rename " + tmp + " to " + path);
-    ::unlink(tmp.c_str());
-    throw e;
-  }
+  // No fsync: a counter file lost in a power cut is a counter reset, which Prometheus handles, and every
+  // invocation would pay for the sync. 0644: node_exporter usually runs as nobody.
+  write_file_atomic(path, text, FileOwnership{0644, ::geteuid(), ::getegid()}, Symlink::Replace, Durability::Atomic);
 }
 
 void count_metric(const Config& config, std::string_view name, std::initializer_list<MetricLabel> labels,

@@ -140,12 +140,8 @@ std::vector<std::string> precreate_cgroup_dir(const std::string& mountpoint, con
   return created;
 }
 
-void remove_precreated_cgroups_if_create_failed(const WatchPlan& plan, const std::string& state_root,
-                                                const std::string& id) {
-  if (plan.cgroup_dirs_to_remove_if_create_failed.empty() || id.empty()) return;
-  struct stat st {};
-  if (::stat(join_path(join_path(state_root, id), "state.json").c_str(), &st) == 0) return;  // created: runc owns it
-  for (const std::string& dir : plan.cgroup_dirs_to_remove_if_create_failed) ::rmdir(dir.c_str());
+void remove_precreated_cgroup_dirs(const std::vector<std::string>& dirs) noexcept {
+  for (const std::string& dir : dirs) ::rmdir(dir.c_str());
 }
 
 }  // namespace rg

@@ -7,7 +7,6 @@
 #include <string_view>
 #include <vector>
 
-#include "oci/guard/guard.h"
 
 namespace rg {
 
@@ -37,10 +36,8 @@ std::string resolve_memory_cgroup_dir(const MemoryHierarchy& hierarchy, std::str
 // first — exactly what may be removed again. Throws rg::Error.
 std::vector<std::string> precreate_cgroup_dir(const std::string& mountpoint, const std::string& dir);
 
-// Called once runc has exited: when the create failed (no <state_root>/<id>/state.json), removes the
-// directories the kernel-memory guard pre-created, deepest first, each only if empty (rmdir refuses a
+// Removes directories precreate_cgroup_dir() made, deepest first, each only if empty (rmdir refuses a
 // cgroup with tasks or children). Never throws.
-void remove_precreated_cgroups_if_create_failed(const WatchPlan& plan, const std::string& state_root,
-                                                const std::string& id);
+void remove_precreated_cgroup_dirs(const std::vector<std::string>& dirs) noexcept;
 
 }  // namespace rg

@@ -5,6 +5,16 @@
 
 namespace rg {
 
+bool runc_ignores_kmem(InvocationContext& ctx, const KmemFinding& f) {
+  const RuncBuild* runc = ctx.runc_build();
+  if (!runc || !affected(runc->version, RuncIssue::KmemLimitsIgnored)) return false;
+  nlohmann::json details = f.details;
+  details["runc_version"] = runc->text;
+  details["reason"] = "runc " + runc->text + " ignores kernel-memory limits itself; nothing to change";
+  ctx.events.emit("kmem.ignored_by_runc", details);
+  return true;
+}
+
 bool enact_kmem_decision(InvocationContext& ctx, bool reject, const KmemFinding& f) {
   const char* event = reject ? "kmem.rejected" : "kmem.stripped";
   if (ctx.observe_only()) {

@@ -18,6 +18,10 @@ struct KmemFinding {
   std::string_view drop_advice;  // how the user drops the setting
 };
 
+// runc 1.1 and later ignore kernel-memory limits themselves (runc-ignores-kmem): logs kmem.ignored_by_runc
+// and returns true — nothing to strip or refuse. False for older or unknown releases.
+bool runc_ignores_kmem(InvocationContext& ctx, const KmemFinding& finding);
+
 // Logs the finding and says whether the caller should strip the settings now: false in observe mode
 // (logged with "observe": true, nothing changed). Throws the refusal for a reject.
 bool enact_kmem_decision(InvocationContext& ctx, bool reject, const KmemFinding& finding);

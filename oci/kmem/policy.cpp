@@ -4,13 +4,6 @@
 
 namespace rg {
 
-KmemPolicy parse_kmem_policy(std::string_view text) {
-  if (text == "strip") return KmemPolicy::Strip;
-  if (text == "reject") return KmemPolicy::Reject;
-  if (text == "allow") return KmemPolicy::Allow;
-  throw Error("unknown kernel_memory.policy \"" + std::string(text) + "\" (expected strip, reject or allow)");
-}
-
 KmemAction decide_kmem_action(KmemPolicy policy, bool kernel_below_minimum, bool sets_kernel_memory) {
   if (!kernel_below_minimum || !sets_kernel_memory) return KmemAction::Keep;
   switch (policy) {
@@ -69,13 +62,6 @@ nlohmann::ordered_json kernel_memory_settings(const nlohmann::ordered_json& memo
   return out;
 }
 
-bool remove_kernel_memory_fields(nlohmann::ordered_json& memory) {
-  if (!memory.is_object()) return false;
-  bool removed = false;
-  for (std::string_view field : kKernelMemoryFields) removed |= memory.erase(std::string(field)) > 0;
-  return removed;
-}
-
 bool memory_assigned(const nlohmann::ordered_json& memory) {
   if (!memory.is_object()) return false;
   auto nonzero = [&](const char* key) { return is_set(memory, key) && !is_zero_number(memory[key]); };
@@ -90,23 +76,6 @@ bool memory_assigned(const nlohmann::ordered_json& memory) {
     if (!minus_one) return true;
   }
   return false;
-}
-
-namespace {
-nlohmann::ordered_json* object_member(nlohmann::ordered_json* parent, const char* key) {
-  if (!parent || !parent->is_object()) return nullptr;
-  auto it = parent->find(key);
-  if (it == parent->end() || !it->is_object()) return nullptr;
-  return &*it;
-}
-}  // namespace
-
-nlohmann::ordered_json* spec_memory(nlohmann::ordered_json& spec) {
-  return object_member(object_member(object_member(&spec, "linux"), "resources"), "memory");
-}
-
-nlohmann::ordered_json* resources_memory(nlohmann::ordered_json& resources) {
-  return object_member(&resources, "memory");
 }
 
 std::string describe_settings(const nlohmann::ordered_json& settings, std::string_view prefix) {

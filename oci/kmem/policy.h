@@ -14,9 +14,6 @@
 
 namespace rg {
 
-enum class KmemPolicy { Strip, Reject, Allow };
-KmemPolicy parse_kmem_policy(std::string_view text);  // throws rg::Error for an unknown policy
-
 enum class KmemAction { Keep, Strip, Reject };
 // Keep when the kernel is new enough, nothing sets kernel memory, or the policy is allow.
 KmemAction decide_kmem_action(KmemPolicy policy, bool kernel_below_minimum, bool sets_kernel_memory);
@@ -30,26 +27,19 @@ struct KernelGate {
   bool below_minimum() const { return running < minimum; }
   nlohmann::json details() const;  // {"kernel_release":..., "min_kernel":...} for events
 };
-// Throws rg::Error (internal: the guard fails open) for a malformed release or min_kernel.
+// Throws rg::Error (internal: the guard fails open) for a malformed release.
 KernelGate evaluate_kernel_gate(const Config::KernelMemory& config);
 
 // The OCI spec's (and `runc update -r`'s) names for the two kernel-memory limits.
 inline constexpr std::string_view kKernelMemoryFields[] = {"kernel", "kernelTCP"};
 
-// The kernel/kernelTCP entries of a LinuxMemory object that make runc write a kmem limit: present, not null
-// and not 0 (runc skips 0; -1 still switches accounting on). An empty object when there are none.
+// The kernel/kernelTCP entries of a LinuxMemory view that make runc write a kmem limit: present and not 0
+// (runc skips 0; -1 still switches accounting on). An empty object when there are none.
 nlohmann::ordered_json kernel_memory_settings(const nlohmann::ordered_json& memory);
-// Removes kernel and kernelTCP (null and 0 too). Returns whether anything was removed.
-bool remove_kernel_memory_fields(nlohmann::ordered_json& memory);
 
 // runc rc5…rc93's memoryAssigned(): any memory setting that makes runc's cgroupfs memory Apply create the
 // cgroup directory itself and switch kmem accounting on.
 bool memory_assigned(const nlohmann::ordered_json& memory);
-
-// spec["linux"]["resources"]["memory"] (or resources["memory"] for an update document) when it is an
-// object; nullptr otherwise.
-nlohmann::ordered_json* spec_memory(nlohmann::ordered_json& spec);
-nlohmann::ordered_json* resources_memory(nlohmann::ordered_json& resources);
 
 // "linux.resources.memory.kernel=67108864, linux.resources.memory.kernelTCP=-1"
 std::string describe_settings(const nlohmann::ordered_json& settings, std::string_view prefix);

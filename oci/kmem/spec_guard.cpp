@@ -12,30 +12,28 @@ constexpr std::string_view kSpecPrefix = "linux.resources.memory.";
 class KmemSpecGuard final : public Guard {
  public:
   std::string_view name() const override { return "kmem_spec"; }
+  bool security() const override { return true; }
+  bool applies(const RuncArgs& args) const override { return args.does(Trait::ReadsSpec); }
 
-  bool applies(const RuncArgs& args) const override {
-    return args.does(Trait::ReadsSpec);
-  }
-
-  void apply(InvocationContext& ctx) override {
-    KmemPolicy policy = parse_kmem_policy(ctx.config.kernel_memory.policy);
+  void before_runc(InvocationContext& ctx) override {
+    const KmemPolicy policy = ctx.config.kernel_memory.policy;
     if (policy == KmemPolicy::Allow) return;
     KernelGate gate = evaluate_kernel_gate(ctx.config.kernel_memory);
     if (!gate.below_minimum()) return;  // the common case costs a uname(2), not a JSON parse
 
     Spec& spec = ctx.spec();
-    nlohmann::ordered_json* memory = spec_memory(spec.json());
+    const nlohmann::ordered_json* memory = view_at(spec.view(), {"linux", "resources", "memory"});
     if (!memory) return;
     nlohmann::ordered_json settings = kernel_memory_settings(*memory);
-    KmemAction action = decide_kmem_action(policy, true, !settings.empty());
-    if (action == KmemAction::Keep) return;
+    if (decide_kmem_action(policy, true, !settings.empty()) == KmemAction::Keep) return;
 
     KmemFinding finding{gate, gate.details(), describe_settings(settings, kSpecPrefix), "",
                         "drop the limit (docker run --kernel-memory)"};
     finding.details["settings"] = settings;
     finding.details["config"] = spec.path();
-    if (!enact_kmem_decision(ctx, action == KmemAction::Reject, finding)) return;
-    remove_kernel_memory_fields(*memory);
+    if (runc_ignores_kmem(ctx, finding)) return;
+    if (!enact_kmem_decision(ctx, policy == KmemPolicy::Reject, finding)) return;
+    spec.remove_fields({"linux", "resources", "memory"}, {kKernelMemoryFields[0], kKernelMemoryFields[1]});
     report_kmem_stripped(ctx, finding);
   }
 };

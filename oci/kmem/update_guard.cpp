@@ -12,6 +12,10 @@
 #include "oci/kmem/decision.h"
 #include "oci/base/files.h"
 #include "oci/kmem/policy.h"
+#include "oci/base/child_process.h"
+#include "oci/gojson.h"
+#include "oci/spec.h"
+#include "oci/spec_schema.h"
 
 namespace rg {
 
@@ -37,31 +41,33 @@ std::optional<std::size_t> end_of_first_json_value(std::string_view text) {
   return std::nullopt;
 }
 
-std::string read_update_document(int fd) {
+UpdateDocument read_update_document(int fd, std::size_t max_bytes) {
   // Like runc's json.Decoder, stop after the first value: a writer that keeps stdin open must not hang us.
-  return read_fd(fd, "update resources",
-                 [](std::string_view so_far) { return end_of_first_json_value(so_far).has_value(); });
+  UpdateDocument doc;
+  doc.text = read_fd(fd, "update resources", [&](std::string_view so_far) {
+    if (end_of_first_json_value(so_far)) return true;
+    if (so_far.size() >= max_bytes) doc.complete = false;
+    return !doc.complete;
+  });
+  return doc;
 }
 
 UpdateResources filter_update_resources(std::string_view text) {
   UpdateResources out;
-  std::size_t end = end_of_first_json_value(text).value_or(text.size());
-  nlohmann::ordered_json doc;
+  out.filtered = std::string(text);
   try {
-    doc = nlohmann::ordered_json::parse(text.substr(0, end));
-  } catch (const nlohmann::json::exception&) {
-    out.filtered = std::string(text);
-    return out;
+    gojson::Parsed parsed = gojson::parse_first_value(text);
+    nlohmann::ordered_json view = gojson::decode(parsed.value, oci_resources_type());
+    out.parsed = true;
+    const nlohmann::ordered_json* memory = view_at(view, {"memory"});
+    out.kernel_settings = memory ? kernel_memory_settings(*memory) : nlohmann::ordered_json::object();
+    if (out.kernel_settings.empty()) return out;
+    gojson::remove_fields(parsed.value, {"memory"}, {kKernelMemoryFields[0], kKernelMemoryFields[1]});
+    out.filtered = gojson::serialize(parsed.value) + std::string(text.substr(parsed.end));
+  } catch (const Error& e) {
+    out.parsed = false;
+    out.problem = e.what();
   }
-  out.parsed = true;
-  nlohmann::ordered_json* memory = doc.is_object() ? resources_memory(doc) : nullptr;
-  out.kernel_settings = memory ? kernel_memory_settings(*memory) : nlohmann::ordered_json::object();
-  if (out.kernel_settings.empty()) {
-    out.filtered = std::string(text);
-    return out;
-  }
-  remove_kernel_memory_fields(*memory);
-  out.filtered = doc.dump() + std::string(text.substr(end));
   return out;
 }
 
@@ -112,90 +118,116 @@ void replace_flag_value(std::vector<std::string>& argv, const ParsedFlag& flag, 
 class KmemUpdateGuard final : public Guard {
  public:
   std::string_view name() const override { return "kmem_update"; }
-
+  bool security() const override { return true; }
   bool applies(const RuncArgs& args) const override { return args.does(Trait::Updates); }
 
-  void apply(InvocationContext& ctx) override {
-    KmemPolicy policy = parse_kmem_policy(ctx.config.kernel_memory.policy);
+  void before_runc(InvocationContext& ctx) override {
+    const KmemPolicy policy = ctx.config.kernel_memory.policy;
     if (policy == KmemPolicy::Allow) return;
     KernelGate gate = evaluate_kernel_gate(ctx.config.kernel_memory);
     if (!gate.below_minimum()) return;  // stdin stays untouched
 
-    nlohmann::ordered_json settings = nlohmann::ordered_json::object();
-    std::vector<const ParsedFlag*> kmem_flags;
-    const ParsedFlag* resources_flag = ctx.args.flag("resources");
-    const bool uses_document = resources_flag && resources_flag->value && !resources_flag->value->empty();
-    std::optional<UpdateResources> document;
-
-    if (uses_document) {
-      // runc ignores every other flag when -r is given, so only the document counts.
-      const std::string& source = *resources_flag->value;
-      std::string text;
-      // Consumed input (stdin, a FIFO, /dev/stdin…) must reach runc whatever happens next: hand it over at
-      // once, and refuse rather than run runc with the input eaten.
-      auto hand_over = [&](auto&& deliver) {
-        try {
-          deliver();
-        } catch (const Error& e) {
-          throw Error::refusal("cannot hand the update resources on to runc after reading them: " +
-                               std::string(e.what()));
-        }
-      };
-      if (source == "-") {
-        text = read_update_document(STDIN_FILENO);
-        hand_over([&] { set_stdin(ctx, fd_with_content(text, true)); });
-      } else {
-        UniqueFd file(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
-        struct stat st {};
-        if (!file || ::fstat(file.get(), &st) != 0) return;  // runc reports an unreadable file itself
-        if (S_ISREG(st.st_mode)) {
-          text = read_fd(file.get(), source);
-        } else {
-          text = read_update_document(file.get());
-          hand_over([&] {
-            UniqueFd copy = fd_with_content(text, false);  // not close-on-exec: runc opens it by path
-            replace_flag_value(ctx.argv, *resources_flag, "/proc/self/fd/" + std::to_string(copy.get()));
-            (void)copy.release();
-          });
-        }
-      }
-      document = filter_update_resources(text);
-      if (!document->parsed) return;  // and malformed JSON
-      for (const auto& [key, value] : document->kernel_settings.items()) settings["memory." + key] = value;
-    } else {
-      for (const ParsedFlag& f : ctx.args.command_flags)
-        if (is_kernel_memory_flag(f)) kmem_flags.push_back(&f);
-      for (const char* name : {"kernel-memory", "kernel-memory-tcp"})
-        if (auto value = ctx.args.flag_value(name); value && !value->empty())  // runc skips an empty value
-          settings[std::string("--") + name] = *value;
-    }
-    if (decide_kmem_action(policy, true, !settings.empty()) == KmemAction::Keep) return;
-
-    KmemFinding finding{gate, gate.details(), describe_settings(settings, ""), "update",
-                        "drop the kernel memory setting"};
-    finding.details["settings"] = settings;
-    if (uses_document) finding.details["resources"] = *resources_flag->value;
-    if (!enact_kmem_decision(ctx, policy == KmemPolicy::Reject, finding)) return;
-
-    if (document) {
-      if (*resources_flag->value == "-") {
-        set_stdin(ctx, fd_with_content(document->filtered, true));
-      } else {
-        // Not close-on-exec: runc (this very process after exec) opens it by path.
-        UniqueFd copy = fd_with_content(document->filtered, false);
-        replace_flag_value(ctx.argv, *resources_flag, "/proc/self/fd/" + std::to_string(copy.get()));
-        finding.details["replaced_by"] = "/proc/self/fd/" + std::to_string(copy.get());
-        (void)copy.release();  // owned by runc from the exec on
-      }
-    }
-    erase_flags(ctx.argv, kmem_flags);
-    report_kmem_stripped(ctx, finding);
+    const ParsedFlag* resources_flag = ctx.args().flag("resources");
+    if (resources_flag && resources_flag->value && !resources_flag->value->empty())
+      check_document(ctx, gate, policy, *resources_flag);  // runc ignores every other flag when -r is given
+    else
+      check_flags(ctx, gate, policy);
   }
 
  private:
-  static void set_stdin(InvocationContext& ctx, UniqueFd fd) {
-    if (ctx.replacement_stdin >= 0) ::close(ctx.replacement_stdin);
-    ctx.replacement_stdin = fd.release();
+  static void check_flags(InvocationContext& ctx, const KernelGate& gate, KmemPolicy policy) {
+    nlohmann::ordered_json settings = nlohmann::ordered_json::object();
+    std::vector<const ParsedFlag*> kmem_flags;
+    for (const ParsedFlag& f : ctx.args().command_flags)
+      if (is_kernel_memory_flag(f)) kmem_flags.push_back(&f);
+    for (const char* name : {"kernel-memory", "kernel-memory-tcp"})
+      if (auto value = ctx.args().flag_value(name); value && !value->empty())  // runc skips an empty value
+        settings[std::string("--") + name] = *value;
+    if (decide_kmem_action(policy, true, !settings.empty()) == KmemAction::Keep) return;
+    KmemFinding finding = finding_for(gate, settings);
+    if (runc_ignores_kmem(ctx, finding)) return;
+    if (!enact_kmem_decision(ctx, policy == KmemPolicy::Reject, finding)) return;
+    std::vector<std::string> argv = ctx.argv();
+    erase_flags(argv, kmem_flags);
+    ctx.set_argv(std::move(argv));
+    report_kmem_stripped(ctx, finding);
+  }
+
+  static KmemFinding finding_for(const KernelGate& gate, const nlohmann::ordered_json& settings) {
+    KmemFinding finding{gate, gate.details(), describe_settings(settings, ""), command_name(Command::Update),
+                        "drop the kernel memory setting"};
+    finding.details["settings"] = settings;
+    return finding;
+  }
+
+  static void check_document(InvocationContext& ctx, const KernelGate& gate, KmemPolicy policy,
+                             const ParsedFlag& resources_flag) {
+    const std::string source = *resources_flag.value;
+    const bool from_stdin = source == "-";
+    UniqueFd file;
+    int input = STDIN_FILENO;
+    bool stream = true;  // what we read is gone from the input: it must be handed on, whatever happens
+    if (!from_stdin) {
+      file.reset(::open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+      struct stat st {};
+      if (!file || ::fstat(file.get(), &st) != 0) return;  // runc reports an unreadable file itself
+      // Blocking reads from here on (a FIFO's writer may be slow); O_NONBLOCK only kept open() from waiting.
+      ::fcntl(file.get(), F_SETFL, ::fcntl(file.get(), F_GETFL) & ~O_NONBLOCK);
+      input = file.get();
+      stream = !S_ISREG(st.st_mode);
+    }
+    UpdateDocument doc = read_update_document(input, stream ? kMaxUpdateDocument : kMaxUpdateDocument + 1);
+    if (!stream && doc.text.size() > kMaxUpdateDocument) doc.complete = false;
+
+    std::string deliver = doc.text;  // what runc will read
+    std::optional<KmemFinding> stripped;
+    if (doc.complete) {
+      try {
+        UpdateResources filtered = filter_update_resources(doc.text);
+        if (!filtered.parsed) throw Error::undecodable("update resources " + source + ": " + filtered.problem);
+        nlohmann::ordered_json settings = nlohmann::ordered_json::object();
+        for (const auto& [key, value] : filtered.kernel_settings.items()) settings["memory." + key] = value;
+        if (decide_kmem_action(policy, true, !settings.empty()) != KmemAction::Keep) {
+          KmemFinding finding = finding_for(gate, settings);
+          finding.details["resources"] = source;
+          if (!runc_ignores_kmem(ctx, finding) && enact_kmem_decision(ctx, policy == KmemPolicy::Reject, finding)) {
+            deliver = std::move(filtered.filtered);
+            stripped.emplace(std::move(finding));
+          }
+        }
+      } catch (const Error& e) {
+        // A file is still there for runc (the runtime decides: fail open or closed); consumed input that
+        // must not run is refused, and after an internal failure it is handed on unchanged.
+        if (!stream || e.is_refusal() || e.is_undecodable()) throw;
+      }
+    } else {
+      ctx.events.emit("kmem.update_not_inspected",
+                      {{"resources", source}, {"reason", "larger than " + std::to_string(kMaxUpdateDocument) + " bytes"}});
+      if (!stream) return;  // runc reads the file itself
+    }
+    if (!stream && !stripped) return;  // the file as it is
+
+    // One fd for runc, holding exactly what it should read: for consumed input this must work, or runc
+    // would run with the input eaten — refuse instead.
+    try {
+      UniqueFd fd = doc.complete ? fd_with_content(deliver, from_stdin) : relay_through_pipe(doc.text, input, from_stdin);
+      if (from_stdin) {
+        if (ctx.replacement_stdin >= 0) ::close(ctx.replacement_stdin);
+        ctx.replacement_stdin = fd.release();
+      } else {
+        // Not close-on-exec: runc (this very process after exec) opens it by path.
+        std::vector<std::string> argv = ctx.argv();
+        const std::string path = "/proc/self/fd/" + std::to_string(fd.get());
+        replace_flag_value(argv, resources_flag, path);
+        ctx.set_argv(std::move(argv));
+        if (stripped) stripped->details["replaced_by"] = path;
+        (void)fd.release();  // owned by runc from the exec on
+      }
+    } catch (const Error& e) {
+      if (!stream) throw;
+      throw Error::refusal("cannot hand the update resources on to runc after reading them: " + std::string(e.what()));
+    }
+    if (stripped) report_kmem_stripped(ctx, *stripped);
   }
 };
 

@@ -11,27 +11,10 @@
 #include <memory>
 
 #include "oci/base/fd.h"
+#include "oci/base/files.h"
 
 namespace rg {
 namespace {
-
-// /proc files are small and read in one go; a vanished process is nullopt.
-std::optional<std::string> read_small_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return std::nullopt;
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  return out;
-}
 
 std::string pid_dir(const std::string& proc_root, pid_t pid) { return proc_root + "/" + std::to_string(pid); }
 
@@ -184,14 +167,6 @@ std::optional<int> read_fd_access_mode(const std::string& proc_root, pid_t pid, 
   return parse_fdinfo_access_mode(*text);
 }
 
-std::optional<ExeIdentity> read_exe(const std::string& proc_root, pid_t pid) {
-  std::string path = pid_dir(proc_root, pid) + "/exe";
-  auto link = read_link(path);
-  struct stat st {};
-  if (!link || ::stat(path.c_str(), &st) != 0) return std::nullopt;
-  return ExeIdentity{*link, st.st_dev, st.st_ino};
-}
-
 std::optional<std::string> read_namespace(const std::string& proc_root, pid_t pid, const std::string& name) {
   return read_link(pid_dir(proc_root, pid) + "/ns/" + name);
 }
@@ -208,6 +183,11 @@ std::vector<std::string> read_cmdline(const std::string& proc_root, pid_t pid) {
     start = end + 1;
   }
   return out;
+}
+
+bool same_process_alive(const std::string& proc_root, const ProcessIdentity& who) {
+  auto st = read_proc_stat(proc_root, who.pid);
+  return st && st->start_time == who.start_time && st->state != 'Z' && st->state != 'X';
 }
 
 std::optional<double> read_uptime(const std::string& proc_root) {

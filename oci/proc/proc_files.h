@@ -14,6 +14,13 @@
 
 namespace rg {
 
+// pid + start time (field 22 of /proc/PID/stat): the identity that survives exec and is never reused.
+struct ProcessIdentity {
+  pid_t pid = 0;
+  std::uint64_t start_time = 0;
+  friend bool operator==(const ProcessIdentity&, const ProcessIdentity&) = default;
+};
+
 // The fields of /proc/PID/stat the watchdog needs.
 struct ProcStat {
   pid_t pid = 0;
@@ -59,19 +66,14 @@ std::vector<FdEntry> list_fds(const std::string& proc_root, pid_t pid);
 std::optional<int> parse_fdinfo_access_mode(std::string_view text);
 std::optional<int> read_fd_access_mode(const std::string& proc_root, pid_t pid, int fd);
 
-// /proc/PID/exe: the link text and the identity (device, inode) of the file it leads to.
-struct ExeIdentity {
-  std::string link;  // "/usr/bin/runc", "/memfd:runc_cloned:/proc/self/exe (deleted)", "/" (detached bind)
-  dev_t dev = 0;
-  ino_t ino = 0;
-};
-std::optional<ExeIdentity> read_exe(const std::string& proc_root, pid_t pid);
-
 // readlink of /proc/PID/ns/NAME, e.g. "pid:[4026531836]": two processes share a namespace iff equal.
 std::optional<std::string> read_namespace(const std::string& proc_root, pid_t pid, const std::string& name);
 
 // /proc/PID/cmdline split at NULs.
 std::vector<std::string> read_cmdline(const std::string& proc_root, pid_t pid);
+
+// The process is still the one identified (and not a zombie).
+bool same_process_alive(const std::string& proc_root, const ProcessIdentity& who);
 
 // First field of /proc/uptime, in seconds.
 std::optional<double> read_uptime(const std::string& proc_root);

@@ -14,20 +14,11 @@
 #include "seccomp/probe.h"
 #include "shim/watchdog/blocked_inits.h"
 #include "shim/runtime/real_runc.h"
-#include "shim/ctl/runc_known_issues.h"
 
 namespace rg {
 namespace {
 
 using Json = nlohmann::json;
-
-std::optional<std::string> read_small_file(const std::string& path) {
-  try {
-    return read_file(path);
-  } catch (const Error&) {
-    return std::nullopt;
-  }
-}
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
@@ -197,19 +188,28 @@ std::vector<CheckResult> check_real_runc(const Config& config,
                        "check that " + runc.path + " runs", {{"path", runc.path}}});
     return results;
   }
-  auto version = parse_runc_version(version_text);
-  Json data = {{"path", runc.path}, {"version", version_text}};
-  if (!version) {
+  auto build = parse_runc_version_output(version_text);
+  if (!build) build = parse_runc_version(version_text);  // a bare version string
+  Json data = {{"path", runc.path}, {"version", build ? build->text : version_text}};
+  if (!build) {
     results.push_back({"runc.binary", CheckStatus::Warn, runc.path + ": unrecognised version \"" + version_text + "\"",
                        "known issues could not be checked", data});
     return results;
   }
-  results.push_back({"runc.binary", CheckStatus::Ok, runc.path + " version " + version_text, "", data});
-  for (const auto& issue : known_issues(*version))
-    results.push_back({"runc.issue." + issue.id,
-                       issue.severity == IssueSeverity::Problem ? CheckStatus::Fail : CheckStatus::Warn,
-                       "runc " + version_text + ": " + issue.id + ": " + issue.summary, issue.advice,
-                       {{"issue", issue.id}, {"version", version_text}}});
+  const std::string& version = build->text;
+  data["distribution_build"] = build->distribution;
+  results.push_back({"runc.binary", CheckStatus::Ok, runc.path + " version " + version, "", data});
+  for (const RuncIssueInfo* issue : issues_of(build->version)) {
+    if (issue->severity == IssueSeverity::Info) continue;
+    std::string evidence = "runc " + version + ": " + std::string(issue->id) + ": " + std::string(issue->summary);
+    // Distributions backport fixes without changing the upstream version.
+    if (build->distribution) evidence += " (affected by upstream version; the distribution may have backported the fix)";
+    results.push_back({"runc.issue." + std::string(issue->id),
+                       issue->severity == IssueSeverity::Problem ? CheckStatus::Fail : CheckStatus::Warn, evidence,
+                       std::string(issue->advice),
+                       {{"issue", issue->id}, {"version", version}, {"fixed_in", issue->fixed_in},
+                        {"distribution_build", build->distribution}}});
+  }
   return results;
 }
 
@@ -230,11 +230,15 @@ CheckResult check_runc_guard_config(const std::string& config_path, bool explici
   }
 }
 
-std::vector<CheckResult> check_blocked_inits(const std::string& proc_root, bool unstick_them) {
+std::vector<CheckResult> check_blocked_inits(const std::string& proc_root, const std::string& runc_path,
+                                             bool unstick_them, const std::vector<std::string>& runc_roots) {
   std::vector<CheckResult> results;
   std::vector<BlockedInit> blocked;
   try {
-    blocked = find_blocked_inits(proc_root);
+    FindBlockedOptions options;
+    options.runc_path = runc_path;
+    options.state_roots.insert(options.state_roots.end(), runc_roots.begin(), runc_roots.end());
+    blocked = find_blocked_inits(proc_root, options);
   } catch (const std::exception& e) {
     results.push_back(error_result("init.blocked", std::string("cannot scan for blocked runc init: ") + e.what()));
     return results;
@@ -268,7 +272,7 @@ std::vector<CheckResult> check_blocked_inits(const std::string& proc_root, bool 
                                        : "the pipe's reader is another process: find and fix it (doctor only un-sticks rc93's export pipe)",
                        data};
     if (unstick_them && w.read_end_held) {
-      UnstickResult r = unstick(init, kUnstickFallbackBytes, proc_root);
+      UnstickResult r = unstick(init, runc_path, kUnstickFallbackBytes, proc_root);
       result.data["unstick"] = {{"unstuck", r.unstuck}, {"attempts", r.attempts}, {"size_before", r.size_before},
                                 {"size_after", r.size_after}, {"latency_us", r.latency.count()}, {"error", r.error}};
       if (r.unstuck) {
@@ -354,7 +358,7 @@ DoctorReport run_doctor(const DoctorOptions& options) {
   report.checks.push_back(check_pipe_limits(options.proc_root, options.probe_capacity ? options.probe_capacity
                                                                                        : [] { return seccomp::probe_pipe_capacity(); }));
   auto version_of = options.runc_version ? options.runc_version
-                                         : [](const std::string& path) { return probe_runc_version(path); };
+                                         : [](const std::string& path) { return probe_runc_version_output(path); };
   for (auto& r : check_real_runc(config, version_of)) report.checks.push_back(std::move(r));
   report.checks.push_back(std::move(config_check));
   for (const auto& extra : options.extra_checks) {
@@ -364,7 +368,13 @@ DoctorReport run_doctor(const DoctorOptions& options) {
       report.checks.push_back(error_result("extra", e.what()));
     }
   }
-  for (auto& r : check_blocked_inits(options.proc_root, options.unstick)) report.checks.push_back(std::move(r));
+  std::string runc_path;
+  try {
+    runc_path = locate_real_runc(config, std::getenv("PATH")).path;
+  } catch (const Error&) {
+    // reported by runc.binary; without a runc nothing can be identified as its init
+  }
+  for (auto& r : check_blocked_inits(options.proc_root, runc_path, options.unstick, options.runc_roots)) report.checks.push_back(std::move(r));
   return report;
 }
 

@@ -58,14 +58,19 @@ std::vector<CheckResult> check_real_runc(const Config& config,
                                          const std::function<std::string(const std::string&)>& version_of);
 // runc-guard's own config: valid, secure (root-owned, not group/other-writable), and its mode.
 CheckResult check_runc_guard_config(const std::string& config_path, bool explicitly_requested);
-// Blocked runc init processes on the node; with unstick, each is un-stuck losslessly (watchdog's method).
-std::vector<CheckResult> check_blocked_inits(const std::string& proc_root, bool unstick);
+// Blocked inits of the runc at `runc_path` on the node (identity checked as the watchdog checks it); with
+// unstick, each is un-stuck losslessly (watchdog's method). Without unstick nothing of another process is
+// opened: /proc text, fd links, and pipe figures through a pinned, verified handle.
+// `runc_roots`: runc --root directories besides the engines' defaults, whose state.json files name inits.
+std::vector<CheckResult> check_blocked_inits(const std::string& proc_root, const std::string& runc_path, bool unstick,
+                                             const std::vector<std::string>& runc_roots = {});
 
 struct DoctorOptions {
   std::string proc_root = "/proc";
   std::string sys_root = "/sys";
   std::string config_path;        // empty: $RUNC_GUARD_CONFIG or the default path
   bool unstick = false;
+  std::vector<std::string> runc_roots;  // extra runc --root directories (besides docker/containerd/CRI-O's)
   std::string kernel_release;     // empty: uname(2)
   std::function<std::size_t()> probe_capacity;                   // default: the seccomp engine's probe
   std::function<std::string(const std::string&)> runc_version;  // default: `runc --version`

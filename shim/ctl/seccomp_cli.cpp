@@ -54,7 +54,7 @@ Loaded load_input(const Input& in) {
   }
   l.source = in.bundle.empty() ? in.config : spec_path_for_bundle(in.bundle);
   l.field = "linux.seccomp";
-  l.document = Spec::load(l.source).json();
+  l.document = Spec::load(l.source).view();  // as runc reads it
   l.section = seccomp_section(l.document);
   if (!l.section) throw Error(l.source + ": no linux.seccomp section");
   l.no_new_privileges = no_new_privileges(l.document);

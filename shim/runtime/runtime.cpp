@@ -1,26 +1,32 @@
 #include "shim/runtime/runtime.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-#include "oci/args.h"
-#include "oci/guard/config.h"
+#include "oci/base/child_process.h"
 #include "oci/base/error.h"
+#include "oci/base/fd.h"
+#include "oci/base/loop_marker.h"
+#include "oci/guard/config.h"
 #include "oci/guard/event_log.h"
+#include "oci/guard/guard.h"
 #include "oci/guard/metrics.h"
 #include "oci/runc_log.h"
+#include "oci/runc_state.h"
 #include "shim/runtime/exec.h"
+#include "shim/runtime/guards.h"
 #include "shim/runtime/real_runc.h"
+#include "oci/proc/runc_init.h"
 #include "shim/watchdog/watchdog.h"
 
 namespace rg {
 
-// Decided by the command table alone, so that the pass-through path never touches the guards' code (every
-// runc call on the node pays for what it touches).
 bool needs_guarding(const RuncArgs& args) { return args.guarded(); }
 
 namespace {
@@ -36,24 +42,49 @@ int print_version(const RealRunc& runc, const std::vector<std::string>& argv, ch
   return status;
 }
 
-// Runs every applicable guard. Returns normally when runc may run; throws a Refusal otherwise.
-void run_guards(InvocationContext& ctx) {
-  for (const auto& guard : make_guards()) {
-    if (!guard->applies(ctx.args)) continue;
-    try {
-      guard->apply(ctx);
-    } catch (const Error& e) {
-      if (e.is_refusal()) {
-        ctx.events.emit("guard.refused", {{"guard", guard->name()}, {"error", e.what()}});
-        count_metric(ctx.config, metric::kGuardRefused, {{"guard", guard->name()}});
-        throw;
-      }
-      ctx.events.emit("guard.failed", {{"guard", guard->name()}, {"error", e.what()}});
-      count_metric(ctx.config, metric::kGuardFailed, {{"guard", guard->name()}});
-    } catch (const std::exception& e) {
-      ctx.events.emit("guard.failed", {{"guard", guard->name()}, {"error", e.what()}});
-      count_metric(ctx.config, metric::kGuardFailed, {{"guard", guard->name()}});
+// One hook of one guard, with the failure policy of oci/guard/guard.h. Rethrows refusals.
+template <typename Hook>
+void run_hook(Guard& guard, const Config& config, EventLog& events, Hook&& hook) {
+  auto failed = [&](const char* what) {
+    events.emit("guard.failed", {{"guard", guard.name()}, {"error", what}});
+    count_metric(config, metric::kGuardFailed, {{"guard", guard.name()}});
+  };
+  try {
+    hook();
+  } catch (const Error& e) {
+    if (e.is_refusal() || (e.is_undecodable() && guard.security())) {
+      std::string message = e.is_refusal() ? e.what()
+                                           : std::string("refusing to run it: ") + e.what() + " (the " +
+                                                 std::string(guard.name()) + " guard must read it exactly as runc does)";
+      events.emit("guard.refused", {{"guard", guard.name()}, {"error", message}});
+      count_metric(config, metric::kGuardRefused, {{"guard", guard.name()}});
+      throw Error::refusal(message);
     }
+    failed(e.what());
+  } catch (const std::exception& e) {
+    failed(e.what());
+  }
+}
+
+// The guards that apply to this invocation and are not switched off, in registration order.
+std::vector<Guard*> applicable(std::vector<std::unique_ptr<Guard>>& all, InvocationContext& ctx,
+                               std::vector<GuardPolicy>& policies) {
+  std::vector<Guard*> out;
+  for (auto& g : all) {
+    if (!g->applies(ctx.args())) continue;
+    GuardPolicy policy = GuardPolicy::Enforce;
+    run_hook(*g, ctx.config, ctx.events, [&] { policy = ctx.config.policy_of(g->name(), g->default_policy(ctx)); });
+    if (policy == GuardPolicy::Off) continue;
+    out.push_back(g.get());
+    policies.push_back(policy);
+  }
+  return out;
+}
+
+void run_before_runc(InvocationContext& ctx, const std::vector<Guard*>& guards, const std::vector<GuardPolicy>& policies) {
+  for (std::size_t k = 0; k < guards.size(); ++k) {
+    ctx.guard_policy = policies[k];
+    run_hook(*guards[k], ctx.config, ctx.events, [&] { guards[k]->before_runc(ctx); });
   }
   try {
     ctx.flush_spec();
@@ -62,6 +93,61 @@ void run_guards(InvocationContext& ctx) {
     // The rewrite is atomic: config.json is still the original, so runc runs unguarded rather than not at all.
     ctx.events.emit("spec.flush_failed", {{"error", e.what()}});
     ctx.runc_log.write(LogLevel::Warning, std::string("runc-guard: could not rewrite config.json, running it unchanged: ") + e.what());
+  }
+}
+
+std::string absolute_to_cwd(const std::string& path) {
+  if (path.empty() || path.front() == '/') return path;
+  char cwd[PATH_MAX];
+  if (!::getcwd(cwd, sizeof cwd)) throw Error::from_errno("getcwd");
+  return std::string(cwd) + "/" + path;
+}
+
+// `runc delete --force` of a container a before_start hook refused, with the caller's global flags.
+void delete_refused_container(InvocationContext& ctx) noexcept {
+  try {
+    const RuncArgs& args = ctx.args();
+    SpawnOptions options;
+    options.path = ctx.runc_path();
+    options.argv = {ctx.runc_path()};
+    if (args.command_index)
+      options.argv.insert(options.argv.end(), ctx.argv().begin() + 1,
+                          ctx.argv().begin() + static_cast<long>(*args.command_index));
+    options.argv.insert(options.argv.end(), {std::string(command_name(Command::Delete)), "--force", args.container_id()});
+    UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));  // the cleanup's own output is not the user's
+    options.stdout_fd = options.stderr_fd = devnull.get();
+    int code = spawn(options).wait_for(std::chrono::seconds(15)).value_or(-1);
+    ctx.events.emit("start.refused_cleanup", {{"delete_force_exit", code}});
+  } catch (const std::exception& e) {
+    ctx.events.emit("start.refused_cleanup", {{"error", e.what()}});
+  }
+}
+
+// `runc start`: the post-create checks on the live init, before runc lets it exec the user's process.
+void run_before_start(InvocationContext& ctx, const std::vector<Guard*>& guards, const std::vector<GuardPolicy>& policies) {
+  if (guards.empty()) return;
+  const std::string id = ctx.args().container_id();
+  auto state = read_runc_state(absolute_to_cwd(ctx.args().root()), id);
+  if (!state) return;  // runc reports a missing container itself
+  // Only a created container's init, still the process runc recorded and still runc: anything else is not
+  // ours to inspect (runc start fails on it by itself).
+  if (!is_waiting_runc_init("/proc", state->init, ctx.runc_path())) return;
+  std::optional<Spec> spec;
+  try {
+    if (!state->bundle.empty()) spec.emplace(Spec::load(spec_path_for_bundle(state->bundle)));
+  } catch (const Error& e) {
+    ctx.events.emit("start.spec_unreadable", {{"bundle", state->bundle}, {"error", e.what()}});
+  }
+  StartContext start{ctx.config, ctx.runc_log, ctx.events, ctx.args(), ctx.runc_build(), "/proc", state->init,
+                     state->bundle, spec ? &*spec : nullptr};
+  try {
+    for (std::size_t k = 0; k < guards.size(); ++k) {
+      start.guard_policy = policies[k];
+      run_hook(*guards[k], ctx.config, ctx.events, [&] { guards[k]->before_start(start); });
+    }
+  } catch (const Error& e) {
+    if (e.is_refusal()) delete_refused_container(ctx);
+    throw;
   }
 }
 
@@ -91,16 +177,14 @@ class DefaultSigchld {
 int run_runtime(std::vector<std::string> argv, char** envp) {
   RuncArgs args = parse_runc_args(argv);
   try {
-    if (const char* marker = std::getenv(kLoopMarkerEnv); marker && *marker)
-      throw Error::refusal(std::string("refusing to run: ") + kLoopMarkerEnv +
-                           " is set, so the configured runc leads back to runc-guard (loop); point runtime.path at "
-                           "the real runc");
-    Config config = load_runtime_config();
+    if (auto loop = loop_refusal(parse_loop_marker(std::getenv(kLoopMarkerEnv)), ::getpid()))
+      throw Error::refusal(*loop);
+    Config config = load_runtime_config(guard_names());
     // Only runc's own command names become label values: arbitrary argv must not grow the series set.
     count_metric(config, metric::kInvocations,
                  {{"command", args.is(Command::None)      ? std::string_view("none")
-                             : args.is(Command::Unknown) ? std::string_view("other")
-                                                         : command_name(args.command_id)}});
+                              : args.is(Command::Unknown) ? std::string_view("other")
+                                                          : command_name(args.command_id)}});
     RealRunc runc = locate_real_runc(config, std::getenv("PATH"));
 
     if (!args.wants_version() && !needs_guarding(args)) exec_runc(runc.path, argv, envp);
@@ -108,21 +192,22 @@ int run_runtime(std::vector<std::string> argv, char** envp) {
     DefaultSigchld sigchld;
     if (args.wants_version()) return print_version(runc, argv, envp);
 
-    EventLog events(config.log.events, args.command, args.container_id());
+    EventLog events(config.log.events, std::string(command_name(args.command_id)), args.container_id());
     RuncLog runc_log = RuncLog::for_args(args);
-    InvocationContext ctx(config, args, argv, runc_log, events);
-    ctx.runc_path = runc.path;
-    run_guards(ctx);
-    // start_watchdog honours watchdog.enabled itself: the plan's post-exit work needs it either way.
-    if (watchdog_applies(args))
-      start_watchdog(WatchdogRequest{config, args, argv, runc.path, ctx.watch}, events);
+    InvocationContext ctx(config, std::move(argv), runc_log, events, runc.path);
+    auto all_guards = make_guards();
+    std::vector<GuardPolicy> policies;
+    std::vector<Guard*> guards = applicable(all_guards, ctx, policies);
+    run_before_runc(ctx, guards, policies);
+    if (ctx.args().does(Trait::StartsCreated)) run_before_start(ctx, guards, policies);
+    start_watchdog(WatchdogRequest{config, ctx.argv(), runc.path, guards}, events);
     events.close();
     if (ctx.replacement_stdin >= 0) {
       if (::dup2(ctx.replacement_stdin, STDIN_FILENO) < 0) throw Error::from_errno("dup2 stdin");
       ::close(ctx.replacement_stdin);
     }
     sigchld.restore();
-    exec_runc(runc.path, argv, envp);
+    exec_runc(runc.path, ctx.argv(), envp);
   } catch (const std::exception& e) {
     RuncLog::for_args(args).fatal(std::string("runc-guard: ") + e.what());
     return 1;

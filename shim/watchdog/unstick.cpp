@@ -17,23 +17,6 @@
 namespace rg {
 namespace {
 
-std::string fd_path(const std::string& proc_root, pid_t pid, int fd) {
-  return proc_root + "/" + std::to_string(pid) + "/fd/" + std::to_string(fd);
-}
-
-// Non-blocking so that reopening never waits for a writer; read-only so that we never add a writer the
-// reader would wait for. We read nothing through it.
-UniqueFd reopen_pipe(const std::string& proc_root, pid_t pid, int fd) {
-  return UniqueFd(::open(fd_path(proc_root, pid, fd).c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-}
-
-std::optional<PipeFill> fill_of(int fd) {
-  int capacity = ::fcntl(fd, F_GETPIPE_SZ);
-  int bytes = 0;
-  if (capacity < 0 || ::ioctl(fd, FIONREAD, &bytes) != 0) return std::nullopt;
-  return PipeFill{static_cast<std::size_t>(capacity), static_cast<std::size_t>(bytes)};
-}
-
 std::size_t round_up_pow2(std::size_t n) {
   std::size_t p = 4096;
   while (p < n) p <<= 1;
@@ -41,12 +24,6 @@ std::size_t round_up_pow2(std::size_t n) {
 }
 
 }  // namespace
-
-std::optional<PipeFill> probe_pipe(const std::string& proc_root, pid_t pid, int fd) {
-  UniqueFd pipe = reopen_pipe(proc_root, pid, fd);
-  if (!pipe) return std::nullopt;
-  return fill_of(pipe.get());
-}
 
 bool is_pipe_write_wchan(std::string_view wchan) {
   static constexpr std::array<std::string_view, 4> kNames = {"anon_pipe_write", "pipe_write", "pipe_wait",
@@ -56,7 +33,8 @@ bool is_pipe_write_wchan(std::string_view wchan) {
 
 bool is_write_syscall(long number) { return number == SYS_write || number == SYS_writev; }
 
-std::optional<BlockedWrite> thread_blocked_write(const std::string& proc_root, pid_t pid, pid_t tid) {
+std::optional<BlockedWrite> thread_blocked_write(const std::string& proc_root, const ProcessIdentity& who, pid_t tid) {
+  const pid_t pid = who.pid;
   auto wchan = read_task_wchan(proc_root, pid, tid);
   if (!wchan) return std::nullopt;
   // "0"/"" is what a kernel that hides wchan shows; then the syscall and the full pipe must carry the proof.
@@ -68,7 +46,8 @@ std::optional<BlockedWrite> thread_blocked_write(const std::string& proc_root, p
   auto target = read_fd_target(proc_root, pid, fd);
   auto inode = target ? parse_pipe_inode(*target) : std::nullopt;
   if (!inode) return std::nullopt;
-  auto fill = probe_pipe(proc_root, pid, fd);
+  UniqueFd pipe = pin_pipe_fd(proc_root, who, fd, *inode);
+  auto fill = pipe ? pipe_fill(pipe.get()) : std::nullopt;
   if (!fill || !fill->full()) return std::nullopt;
   BlockedWrite out;
   out.tid = tid;
@@ -80,9 +59,9 @@ std::optional<BlockedWrite> thread_blocked_write(const std::string& proc_root, p
   return out;
 }
 
-std::optional<BlockedWrite> find_blocked_write(const std::string& proc_root, pid_t pid) {
-  for (pid_t tid : list_tasks(proc_root, pid)) {
-    if (auto blocked = thread_blocked_write(proc_root, pid, tid)) return blocked;
+std::optional<BlockedWrite> find_blocked_write(const std::string& proc_root, const ProcessIdentity& who) {
+  for (pid_t tid : list_tasks(proc_root, who.pid)) {
+    if (auto blocked = thread_blocked_write(proc_root, who, tid)) return blocked;
   }
   return std::nullopt;
 }
@@ -105,27 +84,26 @@ std::size_t unstick_target_size(std::optional<std::size_t> predicted_bytes, std:
   return std::min(round_up_pow2(wanted), kUnstickMaxBytes);
 }
 
-EnlargeResult enlarge_pipe(const std::string& proc_root, pid_t pid, int fd, std::size_t target_bytes,
-                           std::uint64_t expected_inode) {
-  UniqueFd pipe = reopen_pipe(proc_root, pid, fd);
-  if (!pipe) throw Error::from_errno("open " + fd_path(proc_root, pid, fd));
-  if (expected_inode != 0) {
-    struct stat st {};
-    if (::fstat(pipe.get(), &st) != 0 || !S_ISFIFO(st.st_mode) || st.st_ino != expected_inode)
-      throw Error(fd_path(proc_root, pid, fd) + " is no longer the blocked pipe (process gone or pid reused)");
-  }
-  auto before = fill_of(pipe.get());
-  if (!before) throw Error::from_errno("inspect pipe " + fd_path(proc_root, pid, fd));
+EnlargeResult enlarge_pipe(const std::string& proc_root, const ProcessIdentity& who, int fd, std::uint64_t inode,
+                           std::size_t target_bytes) {
+  const std::string name = "fd " + std::to_string(fd) + " of " + std::to_string(who.pid);
+  UniqueFd pinned = pin_pipe_fd(proc_root, who, fd, inode);
+  if (!pinned) throw Error(name + " is no longer the blocked pipe (process gone, pid reused or fd replaced)");
+  UniqueFd pipe = reopen_pinned_pipe(pinned.get(), inode);
+  if (!pipe) throw Error::from_errno("reopen the pipe of " + name);
+  pinned.reset();
+  auto before = pipe_fill(pipe.get());
+  if (!before) throw Error::from_errno("inspect the pipe of " + name);
   // As root (CAP_SYS_RESOURCE) this may exceed fs.pipe-max-size and the per-user soft limit.
   if (::fcntl(pipe.get(), F_SETPIPE_SZ, static_cast<int>(target_bytes)) < 0)
-    throw Error::from_errno("F_SETPIPE_SZ " + std::to_string(target_bytes) + " on " + fd_path(proc_root, pid, fd));
+    throw Error::from_errno("F_SETPIPE_SZ " + std::to_string(target_bytes) + " on the pipe of " + name);
   int after = ::fcntl(pipe.get(), F_GETPIPE_SZ);
   // Closing is part of the fix: on old kernels only the release of a pipe file wakes the sleeping writer.
   pipe.reset();
   return EnlargeResult{before->capacity, after > 0 ? static_cast<std::size_t>(after) : target_bytes, before->bytes};
 }
 
-UnstickResult unstick_blocked_write(pid_t pid, const BlockedWrite& blocked, const UnstickOptions& options) {
+UnstickResult unstick_blocked_write(const ProcessIdentity& who, const BlockedWrite& blocked, const UnstickOptions& options) {
   using Clock = std::chrono::steady_clock;
   UnstickResult result;
   result.size_before = blocked.fill.capacity;
@@ -141,7 +119,7 @@ UnstickResult unstick_blocked_write(pid_t pid, const BlockedWrite& blocked, cons
         return result;
       }
       ++result.attempts;
-      EnlargeResult enlarged = enlarge_pipe(options.proc_root, pid, blocked.fd, target, blocked.pipe_inode);
+      EnlargeResult enlarged = enlarge_pipe(options.proc_root, who, blocked.fd, blocked.pipe_inode, target);
       result.size_after = enlarged.size_after;
       capacity = enlarged.size_after;
       // Re-check: the woken writer needs a moment to copy the rest and return from write(2).
@@ -149,13 +127,14 @@ UnstickResult unstick_blocked_write(pid_t pid, const BlockedWrite& blocked, cons
       std::optional<BlockedWrite> still;
       do {
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        still = thread_blocked_write(options.proc_root, pid, blocked.tid);
+        still = thread_blocked_write(options.proc_root, who, blocked.tid);
         if (still && !same_blocked_write(*still, blocked)) still.reset();
       } while (still && Clock::now() < give_up);
       if (!still) {
         result.unstuck = true;
         result.latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
-        if (auto now = probe_pipe(options.proc_root, pid, blocked.fd)) result.bytes_after = now->bytes;
+        if (UniqueFd pipe = pin_pipe_fd(options.proc_root, who, blocked.fd, blocked.pipe_inode))
+          if (auto now = pipe_fill(pipe.get())) result.bytes_after = now->bytes;
         return result;
       }
       predicted.reset();  // the prediction was too small: keep doubling

@@ -1,7 +1,8 @@
 #pragma once
-// A thread blocked writing into a full pipe, and the lossless way to free it: reopen the pipe through
-// /proc/PID/fd/FD, enlarge it with F_SETPIPE_SZ (the resize wakes writers on >= 5.x kernels, the close
-// wakes them on older ones), close, and check the write went through. Nothing is read, so nothing is lost.
+// A thread blocked writing into a full pipe, and the lossless way to free it: pin the pipe (never opening
+// anything that is not it, oci/proc/foreign_fd.h), reopen it read-only, enlarge it with F_SETPIPE_SZ (the
+// resize wakes writers on >= 5.x kernels, the close of the reopened file on older ones), close, and check
+// the write went through. Nothing is read, so nothing is lost.
 #include <sys/types.h>
 
 #include <chrono>
@@ -11,17 +12,10 @@
 #include <string>
 #include <string_view>
 
-namespace rg {
+#include "oci/proc/foreign_fd.h"
+#include "oci/proc/proc_files.h"
 
-// Capacity (F_GETPIPE_SZ) and queued bytes (FIONREAD) of a pipe some process holds, seen through a
-// non-blocking read-only reopen of /proc/PID/fd/FD that reads nothing.
-struct PipeFill {
-  std::size_t capacity = 0;
-  std::size_t bytes = 0;
-  // A blocking writer of whole pages (libseccomp's, Go's) sleeps only when every byte is taken.
-  bool full() const { return capacity > 0 && bytes >= capacity; }
-};
-std::optional<PipeFill> probe_pipe(const std::string& proc_root, pid_t pid, int fd);
+namespace rg {
 
 // Kernel functions a writer sleeps in while a pipe is full: 6.x, 5.x, 3.10/4.x, splice.
 bool is_pipe_write_wchan(std::string_view wchan);
@@ -38,10 +32,11 @@ struct BlockedWrite {
   bool read_end_held = false;  // the same process holds the pipe open for reading (rc93's export pipe)
 };
 
-// Whether thread `tid` of `pid` is blocked writing to a full pipe right now.
-std::optional<BlockedWrite> thread_blocked_write(const std::string& proc_root, pid_t pid, pid_t tid);
-// The first thread of `pid` that is; nullopt when none.
-std::optional<BlockedWrite> find_blocked_write(const std::string& proc_root, pid_t pid);
+// Whether thread `tid` of `who` is blocked writing to a full pipe right now. Reads wchan, syscall, the fd
+// link and fdinfo; the fill is read through a pinned, verified handle on the pipe (no other open).
+std::optional<BlockedWrite> thread_blocked_write(const std::string& proc_root, const ProcessIdentity& who, pid_t tid);
+// The first thread of `who` that is; nullopt when none.
+std::optional<BlockedWrite> find_blocked_write(const std::string& proc_root, const ProcessIdentity& who);
 // Same thread, same fd, same pipe: what "blocked on two consecutive looks" compares.
 bool same_blocked_write(const BlockedWrite& a, const BlockedWrite& b);
 
@@ -60,10 +55,10 @@ struct EnlargeResult {
   std::size_t size_after = 0;
   std::size_t bytes_before = 0;
 };
-// One attempt: open /proc/PID/fd/FD O_RDONLY|O_NONBLOCK, F_SETPIPE_SZ(target), close. Throws rg::Error.
-// `expected_inode` (when non-zero) must be the pipe's inode: the pid could have been reused since the look.
-EnlargeResult enlarge_pipe(const std::string& proc_root, pid_t pid, int fd, std::size_t target_bytes,
-                           std::uint64_t expected_inode = 0);
+// One attempt: pin fd FD of `who` (it must still be pipe `inode`), reopen it O_RDONLY|O_NONBLOCK,
+// F_SETPIPE_SZ(target), close. Throws rg::Error.
+EnlargeResult enlarge_pipe(const std::string& proc_root, const ProcessIdentity& who, int fd, std::uint64_t inode,
+                           std::size_t target_bytes);
 
 struct UnstickResult {
   bool unstuck = false;
@@ -86,6 +81,6 @@ struct UnstickOptions {
 // Enlarges, closes and re-checks, doubling the size on each retry, until the thread is no longer blocked
 // on that pipe (or the process is gone) or the attempts run out. The caller checks identity and ownership
 // of the read end first. Never throws.
-UnstickResult unstick_blocked_write(pid_t pid, const BlockedWrite& blocked, const UnstickOptions& options);
+UnstickResult unstick_blocked_write(const ProcessIdentity& who, const BlockedWrite& blocked, const UnstickOptions& options);
 
 }  // namespace rg

@@ -18,16 +18,12 @@
 #include "oci/base/child_process.h"
 #include "oci/base/error.h"
 #include "oci/base/fd.h"
-#include "seccomp/hazard_guard.h"
+#include "oci/runc_state.h"
 
 namespace rg {
 
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-
-bool watchdog_applies(const RuncArgs& args) {
-  return args.does(Trait::Watched);
+bool watchdog_watches_inits(const Config& config, const RuncArgs& args) {
+  return config.watchdog.enabled && args.does(Trait::Watched);
 }
 
 namespace {
@@ -41,39 +37,6 @@ std::string current_dir() {
   char buf[PATH_MAX];
   if (!::getcwd(buf, sizeof buf)) throw Error::from_errno("getcwd");
   return buf;
-}
-
-// The kernel's struct linux_dirent64 (glibc exposes no declaration of it).
-struct linux_dirent64_view {
-  std::uint64_t d_ino;
-  std::int64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
-};
-
-// Closes every open fd >= first, as listed in /proc/self/fd (raw getdents64; the list is collected first
-// because closing while reading would disturb the directory).
-void close_open_fds_from(int first) {
-  int dir = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) {
-    for (int fd = first; fd < 65536; ++fd) ::close(fd);  // no /proc: bounded brute force
-    return;
-  }
-  std::vector<int> open_fds;
-  alignas(8) char buf[4096];
-  for (;;) {
-    long n = ::syscall(SYS_getdents64, dir, buf, sizeof buf);
-    if (n <= 0) break;
-    for (long off = 0; off < n;) {
-      auto* entry = reinterpret_cast<struct linux_dirent64_view*>(buf + off);
-      int fd = std::atoi(entry->d_name);
-      if (entry->d_name[0] != '.' && fd >= first && fd != dir) open_fds.push_back(fd);
-      off += entry->d_reclen;
-    }
-  }
-  ::close(dir);
-  for (int fd : open_fds) ::close(fd);
 }
 
 // Every inherited fd closed, 0-2 on /dev/null, the runc pidfd kept as fd 3: the watchdog must never hold
@@ -91,17 +54,24 @@ int isolate_fds(int runc_pidfd) {
     keep = 3;
     if (pidfd != 3 && ::dup3(pidfd, 3, O_CLOEXEC) < 0) keep = -1;
   }
-  unsigned first_to_close = keep == 3 ? 4 : 3;
-  if (::syscall(SYS_close_range, first_to_close, ~0U, 0) != 0) {
-    // Kernels before 5.9: close what is open. Not a loop to RLIMIT_NOFILE: containerd runs with
-    // LimitNOFILE=infinity (1M), which would cost ~1M syscalls per watched command.
-    close_open_fds_from(static_cast<int>(first_to_close));
-  }
+  close_fds_from(keep == 3 ? 4 : 3);
   return keep;
 }
 
+// The guards' watchdog hooks: a failure is logged and never stops the watch.
+template <typename Hook>
+void run_hooks(std::span<Guard* const> guards, EventLog& events, std::string_view hook, Hook&& call) {
+  for (Guard* guard : guards) {
+    try {
+      call(*guard);
+    } catch (const std::exception& e) {
+      events.emit("guard.failed", {{"guard", guard->name()}, {"hook", hook}, {"error", e.what()}});
+    }
+  }
+}
+
 // The watchdog process proper: never returns into the runtime's code.
-[[noreturn]] void watchdog_main(WatchSpec spec, int inherited_pidfd, bool watch_inits) {
+[[noreturn]] void watchdog_main(WatchSpec spec, int inherited_pidfd, bool watch_inits, std::span<Guard* const> guards) {
   int pidfd = isolate_fds(inherited_pidfd);
   ::prctl(PR_SET_NAME, kWatchdogComm, 0, 0, 0);
   sigset_t none;
@@ -115,24 +85,33 @@ int isolate_fds(int runc_pidfd) {
   }
   int code = 0;
   try {
-    EventLog events(spec.events_path, std::string(command_name(spec.command)), spec.container_id);
-    // Before the first look (~50 ms away): the program size and hazard the guard left to us.
-    seccomp::resolve_deferred_seccomp(spec.plan, spec.config, events);
+    EventLog events(spec.config.log.events, std::string(command_name(spec.command)), spec.container_id);
     if (spec.runc.start_time == 0) {
       auto st = read_proc_stat(spec.proc_root, spec.runc.pid);
       if (st) spec.runc.start_time = st->start_time;
     }
-    InitWatcher watcher(spec, pidfd, events);
+    WatchHints hints;
+    WatchContext ctx{spec.config, events, hints, spec.proc_root, spec.runc, spec.command, spec.state_root,
+                     spec.container_id};
+    // Before the first look (~50 ms away): work the guards left to us, hints for the pipe remedy.
+    run_hooks(guards, events, "in_watchdog", [&](Guard& g) { g.in_watchdog(ctx); });
+    InitWatcher watcher(spec, pidfd, events, hints);
     WatchEnd end = WatchEnd::RuncExited;
     if (watch_inits) {
       end = watcher.run();
     } else {
-      // Post-exit work only (watchdog.enabled is false): wait for runc to exit.
+      // Guard work only (watchdog.enabled is false, or a command that is not watched): wait for runc.
       while (!watcher.wait_for_runc_exit(std::chrono::minutes(1))) {
       }
     }
-    // After a deadline kill too: `delete --force` removed the state, so a failed create's cgroups go.
-    if (end != WatchEnd::InitExeced) watcher.after_runc_exit();
+    // A foreground run/exec whose process started is a success; the watch ends there. After a deadline
+    // kill `delete --force` removed the state, so a failed create is cleaned up like any other.
+    if (end != WatchEnd::InitExeced) {
+      RuncExit exit;
+      exit.killed_at_deadline = end == WatchEnd::Killed;
+      exit.container_exists = runc_state_exists(spec.state_root, spec.container_id);
+      run_hooks(guards, events, "after_runc", [&](Guard& g) { g.after_runc(ctx, exit); });
+    }
     events.close();
   } catch (...) {
     code = 1;
@@ -143,7 +122,7 @@ int isolate_fds(int runc_pidfd) {
 }  // namespace
 
 WatchSpec make_watch_spec(const WatchdogRequest& request, pid_t runc_pid, const std::string& cwd) {
-  // Guards may have rewritten argv: the global flags passed on to `delete --force` come from the final one.
+  // The global flags passed on to `delete --force` come from the final argv.
   RuncArgs final_args = parse_runc_args(request.argv);
   WatchSpec spec;
   spec.runc.pid = runc_pid;
@@ -157,20 +136,16 @@ WatchSpec make_watch_spec(const WatchdogRequest& request, pid_t runc_pid, const 
   spec.detached = final_args.flag_bool("detach");
   spec.log_path = absolute(final_args.log_path(), cwd);
   spec.log_format = final_args.log_format();
-  spec.events_path = request.config.log.events;
-  spec.metrics_dir = request.config.metrics.textfile_dir;
   spec.config = request.config;
-  spec.observe = request.config.mode == Mode::Observe;
-  spec.unstick = request.config.watchdog.unstick;
-  spec.init_timeout = std::chrono::seconds(request.config.watchdog.init_timeout_s);
-  spec.plan = request.plan;
   return spec;
 }
 
 void start_watchdog(const WatchdogRequest& request, EventLog& events) noexcept {
   try {
-    bool watch_inits = request.config.watchdog.enabled;
-    if (!watch_inits && request.plan.cgroup_dirs_to_remove_if_create_failed.empty()) return;
+    const bool watch_inits = watchdog_watches_inits(request.config, parse_runc_args(request.argv));
+    bool guard_work = false;
+    for (Guard* g : request.guards) guard_work = guard_work || g->wants_watchdog();
+    if (!watch_inits && !guard_work) return;
     pid_t self = ::getpid();
     WatchSpec spec = make_watch_spec(request, self, current_dir());
     // A pidfd on ourselves (runc after the exec) tells the watchdog the moment runc exits; it is O_CLOEXEC,
@@ -188,7 +163,7 @@ void start_watchdog(const WatchdogRequest& request, EventLog& events) noexcept {
       ::setsid();
       pid_t watchdog = ::fork();
       if (watchdog != 0) ::_exit(watchdog < 0 ? 1 : 0);
-      watchdog_main(std::move(spec), runc_pidfd.get(), watch_inits);
+      watchdog_main(std::move(spec), runc_pidfd.get(), watch_inits, request.guards);
     }
     int status = 0;
     while (::waitpid(intermediate, &status, 0) < 0 && errno == EINTR) {

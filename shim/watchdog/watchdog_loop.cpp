@@ -14,10 +14,8 @@
 #include "oci/base/error.h"
 #include "oci/base/fd.h"
 #include "oci/runc_log.h"
-#include "oci/kmem/cgroup.h"
 #include "oci/guard/metrics.h"
-
-extern char** environ;
+#include "oci/runc_state.h"
 
 namespace rg {
 
@@ -32,8 +30,8 @@ double ms_between(WatchClock::time_point from, WatchClock::time_point to) {
 
 }  // namespace
 
-PollSchedule poll_schedule(bool seccomp_hazard) {
-  if (seccomp_hazard) return {milliseconds(25), milliseconds(50)};
+PollSchedule poll_schedule(bool pipe_block_expected) {
+  if (pipe_block_expected) return {milliseconds(25), milliseconds(50)};
   return {milliseconds(50), milliseconds(100)};
 }
 
@@ -127,11 +125,12 @@ std::string deadline_message(std::chrono::seconds timeout, const std::optional<B
          (cleaned_up ? " and cleaned up" : "");
 }
 
-InitWatcher::InitWatcher(WatchSpec spec, int runc_pidfd, EventLog& events)
+InitWatcher::InitWatcher(WatchSpec spec, int runc_pidfd, EventLog& events, WatchHints hints)
     : spec_(std::move(spec)),
       runc_pidfd_(runc_pidfd),
       events_(events),
-      runc_file_(file_id_of(spec_.runc_path)),
+      hints_(hints),
+      runc_(spec_.runc_path),
       descendants_(spec_.proc_root, spec_.runc) {}
 
 bool InitWatcher::wait_for_runc_exit(milliseconds timeout) {
@@ -151,46 +150,63 @@ bool InitWatcher::wait_for_runc_exit(milliseconds timeout) {
   }
 }
 
-bool InitWatcher::is_runc_exe(pid_t pid) {
-  auto exe = read_exe(spec_.proc_root, pid);
-  return exe && exe_is_runc(*exe, runc_file_);
-}
-
 std::vector<InitWatcher::TrackedInit> InitWatcher::look_for_inits(bool& init_execed) {
   std::vector<TrackedInit> inits;
   if (spec_.command == Command::Start) {
-    // The init was started by an earlier `runc create`: not our descendant; state.json names it.
-    if (auto state = read_state_init(spec_.state_root, spec_.container_id)) {
+    // The init was started by an earlier `runc create`: not our child; state.json names it.
+    if (auto state = read_runc_state(spec_.state_root, spec_.container_id)) {
       auto st = read_proc_stat(spec_.proc_root, state->init.pid);
-      if (st && st->start_time == state->init.start_time && is_runc_init_comm(st->comm) && is_runc_exe(st->pid))
-        inits.push_back({state->init, st->comm});
+      auto exe = st ? exe_file_of(spec_.proc_root, st->pid) : std::nullopt;
+      auto known = tracked_.find(state->init.pid);
+      if (known != tracked_.end() && (!exe || !(known->second.exe == *exe))) return inits;  // exec'd: done
+      if (st && st->start_time == state->init.start_time && is_runc_init_comm(st->comm) && exe &&
+          runc_.runs(spec_.proc_root, st->pid, exe)) {
+        TrackedInit init{state->init, st->comm, *exe};
+        tracked_[init.id.pid] = init;
+        inits.push_back(init);
+      }
     }
     return inits;
   }
   std::map<pid_t, TrackedInit> seen;
   for (const ProcStat& st : descendants_.refresh()) {
-    ProcessIdentity id{st.pid, st.start_time};
+    const ProcessIdentity id{st.pid, st.start_time};
+    const auto key = std::make_pair(st.pid, st.start_time);
+    if (not_runc_.count(key)) continue;
     auto tracked = tracked_.find(st.pid);
-    bool was_init = tracked != tracked_.end() && tracked->second.id.start_time == st.start_time;
-    if (is_runc_init_comm(st.comm)) {
-      if (!was_init && (not_runc_.count({st.pid, st.start_time}) || !is_runc_exe(st.pid))) {
-        not_runc_.insert({st.pid, st.start_time});
+    const bool was_init = tracked != tracked_.end() && tracked->second.id.start_time == st.start_time;
+    if (was_init) {
+      // The identity recorded on first sight: any change of the executable is an exec, and the end of it
+      // as an init — it is never taken for one again.
+      auto exe = exe_file_of(spec_.proc_root, st.pid);
+      if (!exe || !(*exe == tracked->second.exe)) {
+        not_runc_.insert(key);
+        init_execed = true;  // same process, no longer runc: it exec'd the user's process
         continue;
       }
-      seen[st.pid] = TrackedInit{id, st.comm};
+      seen[st.pid] = TrackedInit{id, st.comm, *exe};
       inits.push_back(seen[st.pid]);
-    } else if (was_init && !is_runc_exe(st.pid)) {
-      init_execed = true;  // same process, no longer runc: it exec'd the user's process
-    } else if (st.ppid == spec_.runc.pid && !not_runc_.count({st.pid, st.start_time})) {
-      // A healthy init may live and exec between two looks. runc's child that is not runc and lives in
-      // another pid namespace (the container's) is the user's process: the init has exec'd. Hooks run in
-      // runc's own namespace and do not count.
-      if (is_runc_exe(st.pid)) continue;
-      not_runc_.insert({st.pid, st.start_time});
-      if (!runc_pid_ns_) runc_pid_ns_ = read_namespace(spec_.proc_root, spec_.runc.pid, "pid");
-      auto ns = read_namespace(spec_.proc_root, st.pid, "pid");
-      if (ns && runc_pid_ns_ && *ns != *runc_pid_ns_) init_execed = true;
+      continue;
     }
+    // Only runc's own children can be its inits (every stage is cloned with CLONE_PARENT), and only if
+    // they run our runc: a process of the container (a descendant too, for a foreground run) can take any
+    // name and run from any memfd.
+    if (st.ppid != spec_.runc.pid) continue;
+    auto exe = exe_file_of(spec_.proc_root, st.pid);
+    if (exe && runc_.runs(spec_.proc_root, st.pid, exe)) {
+      if (is_runc_init_comm(st.comm)) {
+        seen[st.pid] = TrackedInit{id, st.comm, *exe};
+        inits.push_back(seen[st.pid]);
+      }
+      continue;  // runc itself before it renamed the child: looked at again next time
+    }
+    // A healthy init may live and exec between two looks. runc's child that is not runc and lives in
+    // another pid namespace (the container's) is the user's process: the init has exec'd. Hooks run in
+    // runc's own namespace and do not count.
+    not_runc_.insert(key);
+    if (!runc_pid_ns_) runc_pid_ns_ = read_namespace(spec_.proc_root, spec_.runc.pid, "pid");
+    auto ns = read_namespace(spec_.proc_root, st.pid, "pid");
+    if (ns && runc_pid_ns_ && *ns != *runc_pid_ns_) init_execed = true;
   }
   for (const auto& [pid, init] : tracked_)
     if (!seen.count(pid)) detector_.forget(init.id);
@@ -199,14 +215,14 @@ std::vector<InitWatcher::TrackedInit> InitWatcher::look_for_inits(bool& init_exe
 }
 
 void InitWatcher::check_for_block(const TrackedInit& init, WatchClock::time_point now) {
-  auto look = find_blocked_write(spec_.proc_root, init.id.pid);
+  auto look = find_blocked_write(spec_.proc_root, init.id);
   if (auto confirmed = detector_.observe(init.id, look, now)) handle_block(init, *confirmed);
 }
 
 void InitWatcher::count(std::string_view metric_name) const noexcept {
-  if (spec_.metrics_dir.empty()) return;
+  if (spec_.config.metrics.textfile_dir.empty()) return;
   try {
-    add_to_counter_file(spec_.metrics_dir, metric_name, {}, 1);
+    add_to_counter_file(spec_.config.metrics.textfile_dir, metric_name, {}, 1);
   } catch (...) {
     // Metrics are best effort.
   }
@@ -216,8 +232,8 @@ void InitWatcher::handle_block(const TrackedInit& init, const BlockDetector::Con
   const BlockedWrite& w = block.write;
   last_block_ = w;
   std::string action = "unstick";
-  if (spec_.observe) action = "observe";
-  else if (!spec_.unstick) action = "report (watchdog.unstick is off)";
+  if (spec_.observe()) action = "observe";
+  else if (!spec_.config.watchdog.unstick) action = "report (watchdog.unstick is off)";
   else if (!w.read_end_held) action = "report (another process holds the read end)";
   count(metric::kInitBlocked);
   events_.emit("init.blocked", {{"pid", init.id.pid},
@@ -233,14 +249,15 @@ void InitWatcher::handle_block(const TrackedInit& init, const BlockDetector::Con
                                 {"runc_pid", spec_.runc.pid},
                                 {"action", action}});
   if (action != "unstick") return;
-  // Identity re-check right before touching it: same pid, start time, still a runc init from our runc.
+  // Identity re-check right before touching it: same pid, start time, still the init recorded first.
   auto st = read_proc_stat(spec_.proc_root, init.id.pid);
-  if (!st || st->start_time != init.id.start_time || !is_runc_init_comm(st->comm) || !is_runc_exe(init.id.pid))
+  auto exe = exe_file_of(spec_.proc_root, init.id.pid);
+  if (!st || st->start_time != init.id.start_time || !is_runc_init_comm(st->comm) || !exe || !(*exe == init.exe))
     return;
   UnstickOptions options;
   options.proc_root = spec_.proc_root;
-  options.predicted_bytes = spec_.plan.predicted_seccomp_bytes;
-  UnstickResult r = unstick_blocked_write(init.id.pid, w, options);
+  options.predicted_bytes = hints_.pipe_write_bytes;
+  UnstickResult r = unstick_blocked_write(init.id, w, options);
   double latency_ms = ms_between(block.first_seen, WatchClock::now());
   nlohmann::json details = {{"pid", init.id.pid},
                             {"fd", w.fd},
@@ -262,23 +279,15 @@ void InitWatcher::handle_block(const TrackedInit& init, const BlockDetector::Con
 }
 
 int InitWatcher::run_delete_force() {
-  std::vector<std::string> argv{spec_.runc_path};
-  argv.insert(argv.end(), spec_.global_flags.begin(), spec_.global_flags.end());
-  argv.insert(argv.end(), {std::string(command_name(Command::Delete)), "--force", spec_.container_id});
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    // stdio is already /dev/null in the watchdog; relative --root/--log resolve against the caller's cwd.
-    if (::chdir(spec_.cwd.c_str()) != 0 && ::chdir("/") != 0) ::_exit(126);
-    ::execve(cargv[0], cargv.data(), environ);
-    ::_exit(127);
-  }
-  ChildProcess child(pid);
+  SpawnOptions options;
+  options.path = spec_.runc_path;
+  options.argv = {spec_.runc_path};
+  options.argv.insert(options.argv.end(), spec_.global_flags.begin(), spec_.global_flags.end());
+  options.argv.insert(options.argv.end(), {std::string(command_name(Command::Delete)), "--force", spec_.container_id});
+  // stdio is already /dev/null in the watchdog; relative --root/--log resolve against the caller's cwd.
+  options.cwd = spec_.cwd;
   try {
-    return child.wait_for(milliseconds(10000)).value_or(-1);
+    return spawn(options).wait_for(milliseconds(10000)).value_or(-1);
   } catch (const Error&) {
     return -1;
   }
@@ -287,9 +296,9 @@ int InitWatcher::run_delete_force() {
 void InitWatcher::enforce_deadline(const std::vector<TrackedInit>& inits) {
   bool cleans_up = command_has(spec_.command, Trait::Creates);
   if (!inits.empty()) last_wait_ = read_task_wchan(spec_.proc_root, inits.front().id.pid, inits.front().id.pid).value_or("");
-  std::string message = deadline_message(spec_.init_timeout, last_block_, last_wait_, cleans_up);
-  nlohmann::json details = {{"timeout_s", spec_.init_timeout.count()}, {"runc_pid", spec_.runc.pid}, {"message", message}};
-  if (spec_.observe) {
+  std::string message = deadline_message(spec_.init_timeout(), last_block_, last_wait_, cleans_up);
+  nlohmann::json details = {{"timeout_s", spec_.init_timeout().count()}, {"runc_pid", spec_.runc.pid}, {"message", message}};
+  if (spec_.observe()) {
     deadline_reported_ = true;
     details["action"] = "observe";
     events_.emit("init.deadline_exceeded", details);
@@ -299,10 +308,14 @@ void InitWatcher::enforce_deadline(const std::vector<TrackedInit>& inits) {
   RuncLog(spec_.log_path, spec_.log_format).write(LogLevel::Error, message);
   nlohmann::json killed = nlohmann::json::array();
   for (const TrackedInit& init : inits) {
+    // With a pidfd the pid cannot be reused after the checks below. Without one (kernels < 5.3, CentOS 7)
+    // it is check-then-kill: the slow check (the executable) goes first, and only a read of
+    // /proc/PID/stat separates the last check from kill(2).
     UniqueFd pidfd = open_pidfd(init.id.pid);
-    // Re-check identity after taking the pidfd: from then on the pid cannot be reused under us.
+    auto exe = exe_file_of(spec_.proc_root, init.id.pid);
+    if (!exe || !(*exe == init.exe)) continue;
     auto st = read_proc_stat(spec_.proc_root, init.id.pid);
-    if (!st || st->start_time != init.id.start_time || !is_runc_exe(init.id.pid)) continue;
+    if (!st || st->start_time != init.id.start_time) continue;
     bool sent = pidfd ? pidfd_send_sigkill(pidfd.get()) : ::kill(init.id.pid, SIGKILL) == 0;
     if (sent) killed.push_back(init.id.pid);
   }
@@ -318,9 +331,9 @@ void InitWatcher::enforce_deadline(const std::vector<TrackedInit>& inits) {
 }
 
 WatchEnd InitWatcher::run() {
-  const PollSchedule schedule = poll_schedule(spec_.plan.seccomp_hazard);
+  const PollSchedule schedule = poll_schedule(hints_.pipe_block_expected);
   const auto started = WatchClock::now();
-  const auto deadline = started + spec_.init_timeout;
+  const auto deadline = started + spec_.init_timeout();
   auto next_look = started + schedule.first;
   bool waits_for_exec = command_has(spec_.command, Trait::Foreground) && !spec_.detached;
   for (;;) {
@@ -334,18 +347,11 @@ WatchEnd InitWatcher::run() {
     for (const TrackedInit& init : inits) check_for_block(init, now);
     if (now >= deadline && !inits.empty() && !deadline_reported_) {
       enforce_deadline(inits);
-      if (!spec_.observe) return WatchEnd::Killed;
+      if (!spec_.observe()) return WatchEnd::Killed;
     }
     next_look = now + schedule.steady;
     if (auto due = detector_.next_confirmation_due()) next_look = std::min(next_look, *due + milliseconds(1));
   }
-}
-
-void InitWatcher::after_runc_exit() {
-  bool created = command_has(spec_.command, Trait::Creates);
-  if (!created || spec_.plan.cgroup_dirs_to_remove_if_create_failed.empty()) return;
-  // Removes the kernel-memory guard's pre-created cgroups when the create left no state.json.
-  remove_precreated_cgroups_if_create_failed(spec_.plan, spec_.state_root, spec_.container_id);
 }
 
 }  // namespace rg

@@ -13,7 +13,9 @@
 
 #include "oci/guard/event_log.h"
 #include "oci/guard/guard.h"
-#include "shim/watchdog/blocked_inits.h"
+#include "oci/guard/guard.h"
+#include "oci/proc/runc_init.h"
+#include "shim/watchdog/unstick.h"
 
 namespace rg {
 
@@ -33,13 +35,10 @@ struct WatchSpec {
   bool detached = false;                  // run -d / exec -d
   std::string log_path;                   // --log, absolute; "" when not given
   std::string log_format;
-  std::string events_path;
-  std::string metrics_dir;  // metrics.textfile_dir; "" disables metrics
-  bool observe = false;
-  bool unstick = true;
-  std::chrono::seconds init_timeout{60};
-  WatchPlan plan;
-  Config config;  // for work the watchdog does on the guards' behalf (the deferred seccomp compile)
+  Config config;  // watchdog.*, mode, log.events, metrics — and what the guards' watchdog hooks read
+
+  bool observe() const { return config.mode == Mode::Observe; }
+  std::chrono::seconds init_timeout() const { return std::chrono::seconds(config.watchdog.init_timeout_s); }
 };
 
 // "Blocked" needs the same thread in a write on the same fd of the same full pipe on two looks this far
@@ -51,7 +50,7 @@ struct PollSchedule {
   std::chrono::milliseconds first;
   std::chrono::milliseconds steady;
 };
-PollSchedule poll_schedule(bool seccomp_hazard);
+PollSchedule poll_schedule(bool pipe_block_expected);
 
 // Turns one look per init into confirmed blocks, once per episode. Pure: time is passed in.
 class BlockDetector {
@@ -104,11 +103,10 @@ std::string deadline_message(std::chrono::seconds timeout, const std::optional<B
 class InitWatcher {
  public:
   // runc_pidfd: a pidfd of the watched runc (-1 on kernels without pidfd_open; then /proc is polled).
-  InitWatcher(WatchSpec spec, int runc_pidfd, EventLog& events);
+  // hints: what the guards told the pipe remedy (WatchContext::hints after their in_watchdog hooks).
+  InitWatcher(WatchSpec spec, int runc_pidfd, EventLog& events, WatchHints hints = {});
   // Blocks until the watch ends.
   WatchEnd run();
-  // Post-exit work from the plan (after the watched runc exited).
-  void after_runc_exit();
   // True once the watched runc has exited; false after `timeout`.
   bool wait_for_runc_exit(std::chrono::milliseconds timeout);
 
@@ -116,6 +114,7 @@ class InitWatcher {
   struct TrackedInit {
     ProcessIdentity id;
     std::string comm;
+    ExeFile exe;  // recorded on first sight: a change is an exec
   };
 
   std::vector<TrackedInit> look_for_inits(bool& init_execed);
@@ -124,16 +123,16 @@ class InitWatcher {
   void count(std::string_view metric_name) const noexcept;
   void enforce_deadline(const std::vector<TrackedInit>& inits);
   int run_delete_force();
-  bool is_runc_exe(pid_t pid);
 
   WatchSpec spec_;
   int runc_pidfd_;
   EventLog& events_;
-  std::optional<FileId> runc_file_;
+  WatchHints hints_;
+  RuncBinary runc_;
   DescendantTracker descendants_;
   BlockDetector detector_;
   std::map<pid_t, TrackedInit> tracked_;
-  std::set<std::pair<pid_t, std::uint64_t>> not_runc_;  // descendants whose exe is not runc (never inits)
+  std::set<std::pair<pid_t, std::uint64_t>> not_runc_;  // never inits: not runc, or exec'd since
   std::optional<std::string> runc_pid_ns_;               // to recognise the container's process
   std::optional<BlockedWrite> last_block_;
   std::string last_wait_;  // wchan of the last init looked at, for the deadline message

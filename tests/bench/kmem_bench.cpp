@@ -25,7 +25,7 @@ namespace {
 double run_once(const std::string& kernel, const std::string& bundle, const std::string& runc, bool flush) {
   Config config;
   config.kernel_memory.kernel_release = kernel;
-  config.log.events = "";  // event log off: we time the guards, not spdlog's file open
+  config.log.events = "";  // event log off: we time the guards, not the log file's open
   std::vector<std::string> argv = {"runc", "--root", bundle + "/state", "--log", bundle + "/log.json", "--log-format",
                                    "json", "create", "--bundle", bundle, "bench"};
   auto t0 = std::chrono::steady_clock::now();

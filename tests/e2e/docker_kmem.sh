@@ -1,4 +1,5 @@
-# End-to-end: the kernel-memory guard (issue 5) under a real dockerd + containerd and real runc 1.1.5.
+# End-to-end: the kernel-memory guard (issue 5) under a real dockerd + containerd and the real runc 1.0.3, a
+# release that applies kmem limits (runc 1.1.x ignores them itself, and runc-guard leaves it alone there).
 #
 # This VM runs a 6.x kernel, so runc-guard is told it runs 3.10.0-1160.el7 (kernel_memory.kernel_release)
 # and we assert on what runc was asked to do — the bundle's config.json while the container runs, the
@@ -12,6 +13,8 @@
 #     A container without --kernel-memory logs no kmem event.
 #  3. policy reject: `docker run --kernel-memory 64M` fails, docker's stderr carries runc-guard's error,
 #     event kmem.rejected; a container without --kernel-memory still runs.
+REAL_RUNC=${RG_RUNTIMES:-${RG_BUILD:?}/runtimes}/runc-v1.0.3
+[ -x "$REAL_RUNC" ] || { echo "FAIL: real runc v1.0.3 not found at $REAL_RUNC (../shared/runtimes unpacked by the build)" >&2; exit 1; }
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 EL7=3.10.0-1160.el7.x86_64
@@ -85,7 +88,7 @@ log "policy strip: docker update --kernel-memory (runc update -r - through the r
 write_rg_config "$(kmem_config strip "$RECORDER")"
 capture docker update --kernel-memory 32M --memory 96M --memory-swap 192M strip
 assert_eq 0 "$RC" "docker update --kernel-memory with policy strip (stderr: $ERR)"
-grep -F -- "$ID" "$RECORDED" | grep -q '^marker=1 .* update --resources - ' ||
+grep -F -- "$ID" "$RECORDED" | grep -Eq '^marker=[0-9]+\.1 .* update --resources - ' ||
   fail "docker update did not reach runc as 'update --resources -' through runc-guard: $(cat "$RECORDED")"
 UPDATE_FILES=("$E2E"/update-stdin.*)
 [ -f "${UPDATE_FILES[0]}" ] || fail "the recorder captured no update stdin"

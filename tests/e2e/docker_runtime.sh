@@ -120,7 +120,7 @@ assert_recorded() {
   shift
   local seen want
   grep -F -- "$id" "$RECORDED" >"$E2E/recorded.id" || fail "no runc call for $id went through runc-guard (recorder log empty for it)"
-  grep -v "^marker=1 " "$E2E/recorded.id" >&2 && fail "runc calls for $id without runc-guard's marker (above)"
+  grep -Ev "^marker=[0-9]+\.1 " "$E2E/recorded.id" >&2 && fail "runc calls for $id without runc-guard's marker (above)"
   seen=$(recorded_commands "$id" | awk '!s[$0]++' | tr '\n' ' ')
   want="$* "
   assert_eq "$want" "$seen" "runc commands (first use, in order) for $id through runc-guard"

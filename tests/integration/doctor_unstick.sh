@@ -16,8 +16,8 @@ kill -0 "$start_pid" 2>/dev/null || fail "bare start did not hang"
 
 # Diagnose: the blocked init is reported with its pipe, and doctor says there are problems.
 rc=0
-"$GUARDCTL" doctor --json >"$WORK/doctor.json" || rc=$?
-[ "$rc" = 1 ] || fail "doctor exit $rc with a blocked init (want 1)"
+"$GUARDCTL" doctor --json --runc-root "$ROOT" >"$WORK/doctor.json" || rc=$?
+[ "$rc" = 1 ] || fail "doctor exit $rc with a blocked init (want 1): $(jq -c "[.checks[] | select(.status != \"ok\")]" "$WORK/doctor.json")"
 jq -e --argjson pid "$pid" '.checks[] | select(.id == "init.blocked" and .data.pid == $pid)
   | .status == "fail" and .data.pipe_capacity == 4096 and .data.read_end_held_by_init == true' "$WORK/doctor.json" >/dev/null ||
   fail "doctor did not report blocked init $pid: $(jq -c '[.checks[] | select(.id | startswith("init"))]' "$WORK/doctor.json")"
@@ -25,7 +25,7 @@ kill -0 "$start_pid" 2>/dev/null || fail "doctor without --unstick touched the i
 echo "ok: doctor reports blocked init $pid"
 
 # Fix: --unstick enlarges the init's own pipe; the hung start finishes by itself, nothing lost.
-"$GUARDCTL" doctor --json --unstick >"$WORK/unstick.json" || true
+"$GUARDCTL" doctor --json --unstick --runc-root "$ROOT" >"$WORK/unstick.json" || true
 jq -e --argjson pid "$pid" '.checks[] | select(.id == "init.blocked" and .data.pid == $pid) | .status == "ok"' \
   "$WORK/unstick.json" >/dev/null || fail "unstick not reported ok: $(jq -c '[.checks[] | select(.id | startswith("init"))]' "$WORK/unstick.json")"
 rc=0

@@ -70,7 +70,7 @@ reload
 [[ " $(runtimes) " == *" runc-guard "* ]] || fail "dockerd did not pick up runc-guard on SIGHUP: $(runtimes)"
 out=$(docker run --rm --runtime runc-guard "$E2E_IMAGE" echo hello-from-runc-guard) || fail "docker run --runtime runc-guard failed"
 assert_eq "hello-from-runc-guard" "$out" "container output"
-grep -q '^marker=1 .* create ' "$RECORDED" ||
+grep -Eq '^marker=[0-9]+\.1 .* create ' "$RECORDED" ||
   fail "the real runc was not reached through runc-guard: $(head -5 "$RECORDED")"
 log "container ran through runc-guard after SIGHUP"
 
@@ -92,7 +92,7 @@ assert_eq "runc-guard" "$(default_runtime)" "default runtime after install --as-
 : >"$RECORDED"
 out=$(docker run --rm "$E2E_IMAGE" echo via-default) || fail "docker run with runc-guard as default failed"
 assert_eq "via-default" "$out" "container output"
-grep -q '^marker=1 .* create ' "$RECORDED" || fail "default runtime did not go through runc-guard: $(head -5 "$RECORDED")"
+grep -Eq '^marker=[0-9]+\.1 .* create ' "$RECORDED" || fail "default runtime did not go through runc-guard: $(head -5 "$RECORDED")"
 capture ctl uninstall
 [ "$RC" = 0 ] || fail "uninstall after --as-default failed: $ERR"
 cmp "$DAEMON_JSON" "$E2E/daemon.json.orig" || fail "uninstall after --as-default is not byte-identical"

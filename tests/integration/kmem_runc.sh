@@ -7,9 +7,10 @@ source "$(dirname "$0")/../lib.sh"
 T=$(make_workdir)
 EVENTS="$T/events.jsonl"
 
-REAL_RUNC=/usr/bin/runc
-[[ -x $REAL_RUNC ]] || fail "real runc not found at $REAL_RUNC"
-"$REAL_RUNC" --version | grep -q '^runc version 1\.1\.' || fail "expected runc 1.1.x at $REAL_RUNC"
+# runc 1.0.3 applies kmem limits (rc94 … 1.0.x); runc 1.1.x ignores them itself (checked at the end).
+REAL_RUNC=$(runc_release v1.0.3)
+DEBIAN_RUNC=/usr/bin/runc
+"$DEBIAN_RUNC" --version | grep -q '^runc version 1\.1\.' || fail "expected Debian's runc 1.1.x at $DEBIAN_RUNC"
 BUSYBOX=$(command -v busybox) || fail "busybox-static is required"
 MEM=/sys/fs/cgroup/memory
 CG="rg-kmem-runc-$$"
@@ -80,5 +81,18 @@ jq -r 'select(.level == "error") | .msg' "$T/reject.json" | grep -q '^runc-guard
   || fail "error missing from runc's log.json: $(cat "$T/reject.json")"
 "$REAL_RUNC" --root "$STATE" state "$ID-rej" >/dev/null 2>&1 && fail "rejected container exists"
 [[ ! -d "$MEM/$CG/$ID-rej" ]] || fail "rejected container has a cgroup"
+
+note "runc 1.1.x (Debian's 1.1.5): it ignores kmem limits itself — runc-guard says so and rewrites nothing"
+kmem_config "$DEBIAN_RUNC" '.watchdog.enabled = true'
+cp "$T/config.in" "$T/bundle/config.json"
+rm -f "$EVENTS"
+RUNC_GUARD_CONFIG="$T/config.json" "$GUARD" --root "$STATE" --log "$T/ign.json" --log-format json \
+  create --bundle "$T/bundle" "$ID-ign" </dev/null >"$T/ign.out" 2>&1 || fail "create on 1.1.5 failed: $(cat "$T/ign.out" "$T/ign.json")"
+on_exit "'$DEBIAN_RUNC' --root '$STATE' delete --force '$ID-ign' >/dev/null 2>&1"
+cmp -s "$T/bundle/config.json" "$T/config.in" || fail "config.json rewritten for runc 1.1.5"
+expect_eq "$(events_named kmem.ignored_by_runc | jq -r .details.runc_version)" "1.1.5+ds1" "kmem.ignored_by_runc event"
+[[ -z "$(events_named kmem.stripped)" ]] || fail "stripped for runc 1.1.5"
+jq -r .msg "$T/ign.json" | grep -qi 'kernel memory settings are ignored' || fail "runc 1.1.5 did not see (and ignore) the limit itself: $(cat "$T/ign.json")"
+"$DEBIAN_RUNC" --root "$STATE" delete --force "$ID-ign"
 
 echo "PASS kmem_runc"

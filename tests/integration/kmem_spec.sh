@@ -5,7 +5,7 @@ source "$(dirname "$0")/../lib.sh"
 T=$(make_workdir)
 EVENTS="$T/events.jsonl"
 
-RUNC=$(fake_probe_runc 1.1.5)
+RUNC=$(fake_probe_runc 1.0.3)  # a release that applies kmem limits (rc94 … 1.0.x)
 G=(--root "$T/state" --log "$T/log.json" --log-format json)
 KMEM="$SHARED_TESTDATA/kmem.config.json"
 
@@ -74,5 +74,15 @@ cmp -s "$T/full/config.json" "$KMEM" || fail "config.json not the original after
 expect_eq "$(ls "$T/full" | sort | tr '\n' ' ')" "config.json filler " "files on the full filesystem"
 grep -q 'could not rewrite config.json' "$T/log.json" || fail "no warning about the failed rewrite: $(cat "$T/log.json")"
 [[ -n "$(jq -c 'select(.event == "spec.flush_failed")' "$T/events.jsonl")" ]] || fail "no spec.flush_failed event"
+
+note "runc 1.1.x ignores kmem limits itself: config.json untouched, the event says why"
+reset_records
+kmem_config "$(fake_probe_runc 1.1.5)"
+B=$(bundle ignored "$KMEM")
+kmem_guard "${G[@]}" create --bundle "$B" c-ignored </dev/null
+cmp -s "$B/config.json" "$KMEM" || fail "config.json rewritten although runc 1.1.5 ignores the limit"
+expect_eq "$(events_named kmem.ignored_by_runc | jq -r .details.runc_version)" 1.1.5 "kmem.ignored_by_runc event"
+[[ -z "$(events_named kmem.stripped)" ]] || fail "stripped for runc 1.1.5"
+[[ ! -s "$T/log.json" ]] || fail "user told about a change that was not made: $(cat "$T/log.json")"
 
 echo "PASS kmem_spec"

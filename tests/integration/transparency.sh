@@ -52,9 +52,11 @@ check_forwarding() {
   [ "$(jq -c '[.SigIgn, .SigBlk]' <<<"$g")" = "$(jq -c '[.SigIgn, .SigBlk]' <<<"$b")" ] ||
     fail "$name: signal dispositions/mask $(jq -c '[.SigIgn, .SigBlk]' <<<"$g") != $(jq -c '[.SigIgn, .SigBlk]' <<<"$b")"
   jq -e '.SigIgn | test("[1-9a-f]")' <<<"$g" >/dev/null || fail "$name: the test's ignored signals did not arrive"
-  diff <(jq -r '.env[]' <<<"$b" | grep -v '^_=' | sort) <(jq -r '.env[]' <<<"$g" | grep -v '^_=' | grep -vx 'RUNC_GUARD_ACTIVE=1' | sort) ||
+  diff <(jq -r '.env[]' <<<"$b" | grep -v '^_=' | sort) <(jq -r '.env[]' <<<"$g" | grep -v '^_=' | grep -vx "RUNC_GUARD_ACTIVE=$pid.1" | sort) ||
     fail "$name: environment differs beyond the loop marker"
-  jq -e '.env | index("RUNC_GUARD_ACTIVE=1")' <<<"$g" >/dev/null || fail "$name: loop marker missing"
+  # The marker names the process that became runc (the caller's pid) at nesting depth 1.
+  jq -e --arg m "RUNC_GUARD_ACTIVE=$pid.1" '.env | index($m)' <<<"$g" >/dev/null ||
+    fail "$name: loop marker RUNC_GUARD_ACTIVE=$pid.1 missing: $(jq -c '.env | map(select(startswith("RUNC_GUARD")))' <<<"$g")"
   # fds: the caller's, fd 7 included, and nothing of runc-guard's survives the exec.
   local fds='.fds | map_values(sub("\\.(bare|guard)\\."; "."))'
   [ "$(jq -c "$fds" <<<"$g")" = "$(jq -c "$fds" <<<"$b")" ] || fail "$name: fds $(jq -c .fds <<<"$g") != $(jq -c .fds <<<"$b")"

@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+
+#include "temp_dir.h"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,11 +30,11 @@ TEST(Config, DefaultsWhenEmptyObject) {
   EXPECT_EQ(c.mode, Mode::Enforce);
   EXPECT_EQ(c.runtime.path, "");
   EXPECT_EQ(c.log.events, "/var/log/runc-guard/events.jsonl");
-  EXPECT_EQ(c.seccomp.on_hazard, "watch");
+  EXPECT_EQ(c.seccomp.on_hazard, OnHazard::Watch);
   EXPECT_TRUE(c.watchdog.enabled);
   EXPECT_TRUE(c.watchdog.unstick);
   EXPECT_EQ(c.watchdog.init_timeout_s, 60);
-  EXPECT_EQ(c.kernel_memory.policy, "strip");
+  EXPECT_EQ(c.kernel_memory.policy, KmemPolicy::Strip);
   EXPECT_EQ(c.kernel_memory.min_kernel, "4.0");
   EXPECT_EQ(c.metrics.textfile_dir, "");
 }
@@ -50,12 +52,12 @@ TEST(Config, FullDocument) {
   EXPECT_EQ(c.mode, Mode::Observe);
   EXPECT_EQ(c.runtime.path, "/usr/bin/runc");
   EXPECT_EQ(c.log.events, "/tmp/e.jsonl");
-  EXPECT_EQ(c.seccomp.on_hazard, "reject");
+  EXPECT_EQ(c.seccomp.on_hazard, OnHazard::Reject);
   EXPECT_EQ(c.seccomp.cache_dir, "/run/x");
   EXPECT_FALSE(c.watchdog.enabled);
   EXPECT_FALSE(c.watchdog.unstick);
   EXPECT_EQ(c.watchdog.init_timeout_s, 10);
-  EXPECT_EQ(c.kernel_memory.policy, "reject");
+  EXPECT_EQ(c.kernel_memory.policy, KmemPolicy::Reject);
   EXPECT_EQ(c.kernel_memory.min_kernel, "4.6");
   EXPECT_EQ(c.kernel_memory.kernel_release, "3.10.0-1160.el7.x86_64");
   EXPECT_EQ(c.metrics.textfile_dir, "/var/lib/node_exporter");
@@ -95,23 +97,7 @@ TEST(Config, WrongTypes) {
             std::string::npos);
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/rg-config-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string file(const std::string& name, const std::string& content, mode_t mode) const {
-    std::string p = path_ + "/" + name;
-    std::ofstream(p) << content;
-    ::chmod(p.c_str(), mode);
-    return p;
-  }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 TEST(Config, LoadSecureFile) {
   TempDir dir;

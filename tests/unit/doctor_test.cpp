@@ -4,7 +4,7 @@
 
 #include "oci/base/files.h"
 #include "shim/ctl/doctor.h"
-#include "shim/ctl/runc_known_issues.h"
+#include "oci/runc_version.h"
 
 namespace rg {
 namespace {
@@ -13,33 +13,69 @@ namespace fs = std::filesystem;
 
 std::vector<std::string> issue_ids(std::string_view version) {
   std::vector<std::string> ids;
-  for (const auto& issue : known_issues(*parse_runc_version(version))) ids.push_back(issue.id);
+  for (const RuncIssueInfo* issue : issues_of(parse_runc_version(version)->version))
+    if (issue->severity != IssueSeverity::Info) ids.push_back(std::string(issue->id));
   return ids;
 }
 
-TEST(RuncKnownIssues, VersionsParseAndOrder) {
-  EXPECT_EQ(parse_runc_version("1.0.0-rc93"), (RuncVersion{1, 0, 0, 93}));
-  EXPECT_EQ(parse_runc_version("1.0.0~rc93+ds1"), (RuncVersion{1, 0, 0, 93}));
-  EXPECT_EQ(parse_runc_version("1.1.5+ds1"), (RuncVersion{1, 1, 5, std::nullopt}));
-  EXPECT_EQ(parse_runc_version("v1.1.12"), (RuncVersion{1, 1, 12, std::nullopt}));
-  EXPECT_EQ(parse_runc_version("1.1.12-0ubuntu2~22.04.1"), (RuncVersion{1, 1, 12, std::nullopt}));
+RuncVersion v(std::string_view text) { return parse_runc_version(text)->version; }
+
+TEST(RuncVersions, ParseAndOrder) {
+  EXPECT_EQ(v("1.0.0-rc93"), RuncVersion::candidate(1, 0, 0, 93));
+  EXPECT_EQ(v("1.0.0~rc93+ds1"), RuncVersion::candidate(1, 0, 0, 93));
+  EXPECT_EQ(v("1.1.5+ds1"), RuncVersion::release(1, 1, 5));
+  EXPECT_EQ(v("v1.1.12"), RuncVersion::release(1, 1, 12));
+  EXPECT_EQ(v("1.1.12-0ubuntu2~22.04.1"), RuncVersion::release(1, 1, 12));
+  EXPECT_EQ(v("1.1.0-rc.1"), RuncVersion::candidate(1, 1, 0, 1));
   EXPECT_FALSE(parse_runc_version("unknown"));
   EXPECT_FALSE(parse_runc_version("1"));
-  EXPECT_LT(compare(*parse_runc_version("1.0.0-rc93"), *parse_runc_version("1.0.0")), 0);
-  EXPECT_LT(compare(*parse_runc_version("1.0.0-rc5"), *parse_runc_version("1.0.0-rc10")), 0);
-  EXPECT_GT(compare(*parse_runc_version("1.1.12"), *parse_runc_version("1.1.5")), 0);
+  EXPECT_FALSE(parse_runc_version("1.0.0-rc"));
+  EXPECT_LT(v("1.0.0-rc93"), v("1.0.0"));
+  EXPECT_LT(v("1.0.0-rc5"), v("1.0.0-rc10"));
+  EXPECT_GT(v("1.1.12"), v("1.1.5"));
+  // Distribution builds may carry backported fixes; upstream dev/dirty builds are not theirs.
+  EXPECT_TRUE(parse_runc_version("1.1.5+ds1")->distribution);
+  EXPECT_TRUE(parse_runc_version("1.0.0~rc93+ds1")->distribution);
+  EXPECT_TRUE(parse_runc_version("1.1.12-0ubuntu2~22.04.1")->distribution);
+  EXPECT_FALSE(parse_runc_version("1.1.12")->distribution);
+  EXPECT_FALSE(parse_runc_version("1.0.0-rc5+dev")->distribution);
+  EXPECT_FALSE(parse_runc_version("1.0.0-rc90-dirty")->distribution);
 }
 
 TEST(RuncKnownIssues, TableByVersion) {
   using V = std::vector<std::string>;
-  EXPECT_EQ(issue_ids("1.0.0-rc5"), (V{"CVE-2019-5736", "runc-implicit-kmem", "CVE-2024-21626"}));
-  EXPECT_EQ(issue_ids("1.0.0-rc6"), (V{"runc-implicit-kmem", "CVE-2024-21626"}));
-  EXPECT_EQ(issue_ids("1.0.0-rc93"), (V{"runc-init-pipe-hang", "runc-implicit-kmem", "CVE-2024-21626"}));
-  EXPECT_EQ(issue_ids("1.0.0-rc4"), (V{"CVE-2019-5736", "CVE-2024-21626"}));
-  EXPECT_EQ(issue_ids("1.0.0-rc95"), (V{"CVE-2024-21626"}));
-  EXPECT_EQ(issue_ids("1.1.5+ds1"), (V{"CVE-2024-21626"}));
-  EXPECT_EQ(issue_ids("1.1.12"), V{});
-  EXPECT_EQ(issue_ids("1.2.0"), V{});
+  EXPECT_EQ(issue_ids("1.0.0-rc93"),
+            (V{"runc-init-pipe-hang", "CVE-2024-21626", "CVE-2025-31133", "CVE-2022-29162", "CVE-2021-30465",
+               "runc-implicit-kmem", "runc-frozen-on-kill", "runc-frozen-on-kill-cgroupfs", "runc-delete-frozen"}));
+  EXPECT_EQ(issue_ids("1.1.5+ds1"), (V{"CVE-2024-21626", "CVE-2025-31133", "runc-frozen-on-kill", "runc-devices-lost"}));
+  EXPECT_EQ(issue_ids("1.1.12"), (V{"CVE-2025-31133", "runc-frozen-on-kill"}));
+  EXPECT_EQ(issue_ids("1.2.8"), (V{"runc-frozen-on-kill"}));
+  EXPECT_EQ(issue_ids("1.4.0"), V{});
+}
+
+TEST(RuncKnownIssues, RangesAtTheirEdges) {
+  struct Case {
+    RuncIssue issue;
+    std::vector<const char*> affected, fixed;
+  };
+  const Case cases[] = {
+      {RuncIssue::SeccompExportHang, {"1.0.0-rc93", "1.0.0~rc93+ds1"}, {"1.0.0-rc92", "1.0.0-rc94", "1.0.0"}},
+      {RuncIssue::ImplicitKmemAccounting, {"1.0.0-rc5", "1.0.0-rc5+dev", "1.0.0-rc10", "1.0.0-rc93", "1.0.0-rc90-dirty"},
+       {"1.0.0-rc4", "1.0.0-rc94", "1.0.0", "1.1.5", "1.1.0-rc.1", "0.1.1"}},
+      {RuncIssue::KmemLimitsIgnored, {"1.1.0", "1.1.5+ds1", "1.1.15"}, {"1.0.3", "1.0.0-rc93", "1.1.0-rc.1"}},
+      {RuncIssue::Cve2019_5736, {"1.0.0-rc6", "1.0.0-rc1"}, {"1.0.0-rc7", "1.0.0-rc10"}},
+      {RuncIssue::Cve2024_21626, {"1.0.0-rc93", "1.1.0", "1.1.11"}, {"1.0.0-rc92", "1.1.12", "1.1.15"}},
+      {RuncIssue::Cve2022_29162, {"1.1.0", "1.1.1", "1.0.3"}, {"1.1.2", "1.1.12"}},
+      {RuncIssue::Cve2023_27561, {"1.0.0-rc95", "1.0.0", "1.1.4"}, {"1.0.0-rc94", "1.1.5"}},
+      {RuncIssue::Cve2019_19921, {"1.0.0-rc9"}, {"1.0.0-rc10"}},
+      {RuncIssue::Cve2025_31133, {"1.1.15", "1.2.7", "1.0.0-rc10"}, {"1.2.8", "1.3.3"}},
+      {RuncIssue::DeleteForceKeepsFrozen, {"1.0.3", "1.0.0-rc93"}, {"1.1.0", "1.1.12"}},
+      {RuncIssue::DevicesLostOnReload, {"1.1.3", "1.1.6"}, {"1.1.2", "1.1.7"}},
+  };
+  for (const auto& c : cases) {
+    for (const char* a : c.affected) EXPECT_TRUE(affected(v(a), c.issue)) << issue_info(c.issue).id << " " << a;
+    for (const char* f : c.fixed) EXPECT_FALSE(affected(v(f), c.issue)) << issue_info(c.issue).id << " " << f;
+  }
 }
 
 // A fake /proc and /sys tree per test.

@@ -27,21 +27,45 @@ bool exists(const std::string& path) {
 
 // ---- runc versions ----
 
+std::optional<std::string> version_text(std::string_view output) {
+  auto build = parse_runc_version_output(output);
+  if (!build) return std::nullopt;
+  return build->text;
+}
+
 TEST(RuncVersion, ParsesRealOutputs) {
-  EXPECT_EQ(parse_runc_version_output("runc version 1.1.5\ncommit: v1.1.5-0-gf19387a\nspec: 1.0.2-dev\ngo: go1.19.8\n"
+  EXPECT_EQ(version_text("runc version 1.1.5\ncommit: v1.1.5-0-gf19387a\nspec: 1.0.2-dev\ngo: go1.19.8\n"
                                       "libseccomp: 2.5.4\n"),
             "1.1.5");
-  EXPECT_EQ(parse_runc_version_output("runc version 1.0.0-rc93\ncommit: 12644e614e25b05da6fd08a38ffa0cfe1903fdec\n"
+  EXPECT_EQ(version_text("runc version 1.0.0-rc93\ncommit: 12644e614e25b05da6fd08a38ffa0cfe1903fdec\n"
                                       "spec: 1.0.2-dev\ngo: go1.13.15\nlibseccomp: 2.5.1\n"),
             "1.0.0-rc93");
-  EXPECT_EQ(parse_runc_version_output("runc version 1.0.0-rc5+dev\ncommit: 4fc53a81fb7c994640722ac585fa9ca548971871\n"
+  EXPECT_EQ(version_text("runc version 1.0.0-rc5+dev\ncommit: 4fc53a81fb7c994640722ac585fa9ca548971871\n"
                                       "spec: 1.0.0\n"),
             "1.0.0-rc5+dev");
-  EXPECT_EQ(parse_runc_version_output("runc version 1.0.0~rc93+ds1\nspec: 1.0.2-dev\n"), "1.0.0~rc93+ds1");
-  EXPECT_EQ(parse_runc_version_output("runc version 1.0.0-rc10\r\ncommit: dc9208a\r\n"), "1.0.0-rc10");
-  EXPECT_FALSE(parse_runc_version_output("crun version 1.8.1\ncommit: f8a096b\n"));
-  EXPECT_FALSE(parse_runc_version_output("runc version \n"));
-  EXPECT_FALSE(parse_runc_version_output(""));
+  EXPECT_EQ(version_text("runc version 1.0.0~rc93+ds1\nspec: 1.0.2-dev\n"), "1.0.0~rc93+ds1");
+  EXPECT_EQ(version_text("runc version 1.0.0-rc10\r\ncommit: dc9208a\r\n"), "1.0.0-rc10");
+  EXPECT_FALSE(version_text("crun version 1.8.1\ncommit: f8a096b\n"));
+  EXPECT_FALSE(version_text("runc version \n"));
+  EXPECT_FALSE(version_text(""));
+}
+
+bool runc_enables_kmem_on_create(std::string_view version) {
+  auto build = parse_runc_version(version);
+  return build && affected(build->version, RuncIssue::ImplicitKmemAccounting);
+}
+
+std::string probe_runc_version(const std::string& runc, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+  return parse_runc_version_output(probe_runc_version_output(runc, timeout))->text;
+}
+
+struct CachedVersion {
+  std::string version;
+  bool from_cache;
+};
+CachedVersion cached_runc_version(const std::string& runc, const std::string& cache) {
+  auto cached = cached_runc_build(runc, cache);
+  return {cached.build.text, cached.from_cache};
 }
 
 TEST(RuncVersion, AffectedRange) {
@@ -71,7 +95,13 @@ TEST(RuncVersion, ProbeRunsWithDevNullStdinAndLoopMarker) {
   TempDir dir;
   // Reads stdin (must be /dev/null, not ours) and reports the loop marker in the version string.
   std::string runc = write_script(dir / "runc", "cat >/dev/null; echo \"runc version 1.0.0-rc93+m$RUNC_GUARD_ACTIVE\"");
-  EXPECT_EQ(probe_runc_version(runc), "1.0.0-rc93+m1");
+  // The marker names the child's own pid at depth 1: "<pid>.1".
+  std::string v = probe_runc_version(runc);
+  ASSERT_TRUE(v.starts_with("1.0.0-rc93+m")) << v;
+  std::string marker = v.substr(std::string("1.0.0-rc93+m").size());
+  ASSERT_TRUE(marker.ends_with(".1")) << marker;
+  EXPECT_GT(std::stol(marker), 0) << marker;
+  EXPECT_NE(std::stol(marker), ::getpid()) << "the marker must name the child, not us";
 }
 
 TEST(RuncVersion, ProbeFailuresAreErrors) {
@@ -103,7 +133,7 @@ TEST(RuncVersion, CachedByBinaryIdentity) {
   ASSERT_EQ(::stat(entries[0].c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0644u);
   EXPECT_EQ(st.st_uid, 0u);
-  write_text(entries[0], "1.0.0-rc10\n");
+  write_text(entries[0], "runc version 1.0.0-rc10\n");
   EXPECT_EQ(cached_runc_version(runc, cache).version, "1.0.0-rc10");
   // ...but not when it could have been planted by someone else.
   ::chmod(entries[0].c_str(), 0666);
@@ -259,31 +289,11 @@ TEST_F(RealMemoryCgroup, PrecreateMakesEveryMissingLevelAndReportsDeepestFirst) 
   EXPECT_THROW(precreate_cgroup_dir(kMemoryMount, kMemoryMount), Error);
 }
 
-TEST_F(RealMemoryCgroup, RemovedWhenCreateFailed) {
-  TempDir state;
-  WatchPlan plan;
-  plan.cgroup_dirs_to_remove_if_create_failed = precreate_cgroup_dir(kMemoryMount, base_ + "/docker/ctr1");
-  remove_precreated_cgroups_if_create_failed(plan, state.path(), "ctr1");
-  EXPECT_FALSE(exists(base_));
-}
-
-TEST_F(RealMemoryCgroup, KeptWhenCreateSucceeded) {
-  TempDir state;
-  WatchPlan plan;
-  plan.cgroup_dirs_to_remove_if_create_failed = precreate_cgroup_dir(kMemoryMount, base_ + "/ctr1");
-  std::filesystem::create_directories(state / "ctr1");
-  write_text(state / "ctr1/state.json", "{}");
-  remove_precreated_cgroups_if_create_failed(plan, state.path(), "ctr1");
-  EXPECT_TRUE(exists(base_ + "/ctr1"));
-}
-
 TEST_F(RealMemoryCgroup, BusyOrNonEmptyCgroupsAreNeverRemoved) {
-  TempDir state;
-  WatchPlan plan;
-  plan.cgroup_dirs_to_remove_if_create_failed = precreate_cgroup_dir(kMemoryMount, base_ + "/ctr1");
+  auto created = precreate_cgroup_dir(kMemoryMount, base_ + "/ctr1");
   ASSERT_EQ(::mkdir((base_ + "/other").c_str(), 0755), 0);  // someone else's cgroup under our parent
   put_process_in(base_ + "/ctr1");
-  remove_precreated_cgroups_if_create_failed(plan, state.path(), "ctr1");
+  remove_precreated_cgroup_dirs(created);
   EXPECT_TRUE(exists(base_ + "/ctr1"));   // has a task
   EXPECT_TRUE(exists(base_ + "/other"));  // not ours
   EXPECT_TRUE(exists(base_));             // has children
@@ -294,8 +304,33 @@ TEST_F(RealMemoryCgroup, BusyOrNonEmptyCgroupsAreNeverRemoved) {
 class KmemAccountingGuardTest : public RealMemoryCgroup {
  protected:
   struct Result {
-    std::vector<std::string> planned;
     std::vector<nlohmann::json> events;
+    std::unique_ptr<Guard> guard;
+    std::string base;
+    // The watchdog's part: runc exited with (`created`) or without the container.
+    void runc_exited(bool created) {
+      Config config;
+      EventLog events_off("", "", "");
+      WatchHints hints;
+      WatchContext ctx{config, events_off, hints};
+      guard->after_runc(ctx, RuncExit{created, false});
+    }
+    // What the guard removes when runc exits without having created the container — exactly what it
+    // made, deepest first (removes it).
+    std::vector<std::string> planned() {
+      std::vector<std::string> before;
+      if (exists(base)) {
+        before.push_back(base);
+        for (auto it = std::filesystem::recursive_directory_iterator(base); it != decltype(it)(); ++it)
+          if (it->is_directory()) before.push_back(it->path());
+      }
+      std::sort(before.begin(), before.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
+      runc_exited(false);
+      std::vector<std::string> removed;
+      for (auto& d : before)
+        if (!exists(d)) removed.push_back(d);
+      return removed;
+    }
   };
   Result run(const std::string& runc_version, nlohmann::ordered_json memory, const Config& config,
              std::vector<std::string> extra_global = {}, std::string cgroups_path = "") {
@@ -309,10 +344,10 @@ class KmemAccountingGuardTest : public RealMemoryCgroup {
     std::vector<std::string> argv = {"runc"};
     argv.insert(argv.end(), extra_global.begin(), extra_global.end());
     for (std::string a : {"create", "--bundle", dir_.path().c_str(), "ctr1"}) argv.push_back(a);
-    Invocation inv(config, argv, dir_.path());
-    inv.ctx.runc_path = runc;
-    make_kmem_accounting_guard(dir_ / "runc-version-cache")->apply(inv.ctx);
-    Result r{inv.ctx.watch.cgroup_dirs_to_remove_if_create_failed, inv.flushed_events()};
+    Invocation inv(config, argv, dir_.path(), runc);
+    auto guard = make_kmem_accounting_guard(dir_ / "runc-version-cache");
+    guard->before_runc(inv.ctx);
+    Result r{inv.flushed_events(), std::move(guard), base_};
     std::filesystem::remove(dir_ / "events.jsonl");
     return r;
   }
@@ -327,7 +362,7 @@ TEST_F(KmemAccountingGuardTest, AffectedRuncGetsItsMemoryCgroupPrecreated) {
     SCOPED_TRACE(version);
     auto r = run(version, kLimited, kmem_config(kOldKernel));
     EXPECT_TRUE(exists(leaf()));
-    EXPECT_EQ(r.planned, (std::vector<std::string>{leaf(), base_}));
+    EXPECT_EQ(r.planned(), (std::vector<std::string>{leaf(), base_}));
     ASSERT_EQ(r.events.size(), 1u);
     EXPECT_EQ(r.events[0]["event"], "kmem.accounting_prevented");
     EXPECT_EQ(r.events[0]["details"]["runc_version"], version);
@@ -337,9 +372,9 @@ TEST_F(KmemAccountingGuardTest, AffectedRuncGetsItsMemoryCgroupPrecreated) {
 }
 
 TEST_F(KmemAccountingGuardTest, NothingForUnaffectedRuncNewKernelOrNoMemorySetting) {
-  auto check_nothing = [&](const Result& r) {
+  auto check_nothing = [&](Result r) {
     EXPECT_FALSE(exists(base_));
-    EXPECT_TRUE(r.planned.empty());
+    EXPECT_TRUE(r.planned().empty());
     EXPECT_TRUE(r.events.empty());
   };
   for (const char* version : {"1.0.0", "1.1.5", "1.0.0-rc94", "1.0.0-rc4"}) {
@@ -349,11 +384,24 @@ TEST_F(KmemAccountingGuardTest, NothingForUnaffectedRuncNewKernelOrNoMemorySetti
   check_nothing(run("1.0.0-rc93", kLimited, kmem_config(kNewKernel)));
   check_nothing(run("1.0.0-rc93", {{"disableOOMKiller", false}}, kmem_config(kOldKernel)));  // docker's default
   // An explicit, allowed kernel limit: runc must set it on an empty cgroup it creates itself.
-  check_nothing(run("1.0.0-rc93", {{"limit", 1 << 28}, {"kernel", 1 << 26}}, kmem_config(kOldKernel, "allow")));
+  check_nothing(run("1.0.0-rc93", {{"limit", 1 << 28}, {"kernel", 1 << 26}}, kmem_config(kOldKernel, KmemPolicy::Allow)));
+}
+
+TEST_F(KmemAccountingGuardTest, PrecreatedCgroupsGoWhenTheCreateFailedAndStayWhenItSucceeded) {
+  auto failed = run("1.0.0-rc93", kLimited, kmem_config(kOldKernel));
+  ASSERT_TRUE(exists(leaf()));
+  EXPECT_TRUE(failed.guard->wants_watchdog());
+  failed.runc_exited(false);
+  EXPECT_FALSE(exists(base_));
+  TearDown();
+  auto created = run("1.0.0-rc93", kLimited, kmem_config(kOldKernel));
+  ASSERT_TRUE(exists(leaf()));
+  created.runc_exited(true);
+  EXPECT_TRUE(exists(leaf()));  // runc owns it now
 }
 
 TEST_F(KmemAccountingGuardTest, AllowWithoutExplicitLimitStillPrevents) {
-  auto r = run("1.0.0-rc93", kLimited, kmem_config(kOldKernel, "allow"));
+  auto r = run("1.0.0-rc93", kLimited, kmem_config(kOldKernel, KmemPolicy::Allow));
   EXPECT_TRUE(exists(leaf()));
   EXPECT_EQ(r.events.size(), 1u);
 }
@@ -362,14 +410,14 @@ TEST_F(KmemAccountingGuardTest, ExistingDirectoryIsJoinedAsIsAndNeverRecorded) {
   ASSERT_EQ(::mkdir(base_.c_str(), 0755), 0);
   ASSERT_EQ(::mkdir(leaf().c_str(), 0755), 0);
   auto r = run("1.0.0-rc93", kLimited, kmem_config(kOldKernel));
-  EXPECT_TRUE(r.planned.empty());
+  EXPECT_TRUE(r.planned().empty());
   EXPECT_TRUE(r.events.empty());
 }
 
 TEST_F(KmemAccountingGuardTest, ObserveOnlyLogs) {
-  auto r = run("1.0.0-rc93", kLimited, kmem_config(kOldKernel, "strip", Mode::Observe));
+  auto r = run("1.0.0-rc93", kLimited, kmem_config(kOldKernel, KmemPolicy::Strip, Mode::Observe));
   EXPECT_FALSE(exists(base_));
-  EXPECT_TRUE(r.planned.empty());
+  EXPECT_TRUE(r.planned().empty());
   ASSERT_EQ(r.events.size(), 1u);
   EXPECT_EQ(r.events[0]["event"], "kmem.accounting_prevented");
   EXPECT_EQ(r.events[0]["details"]["observe"], true);
@@ -390,9 +438,9 @@ TEST_F(KmemAccountingGuardTest, RelativeCgroupsPathIsUnderOurOwnMemoryCgroup) {
   std::string expected = resolve_memory_cgroup_dir(*h, rel, "ctr1");
   auto r = run("1.0.0-rc93", kLimited, kmem_config(kOldKernel), {}, rel);
   EXPECT_TRUE(exists(expected)) << expected;
-  ASSERT_FALSE(r.planned.empty());
-  EXPECT_EQ(r.planned.front(), expected);
-  for (auto& d : r.planned) ::rmdir(d.c_str());
+  EXPECT_TRUE(r.guard->wants_watchdog());
+  r.runc_exited(false);  // what it made goes again
+  EXPECT_FALSE(exists(expected)) << expected;
 }
 
 TEST(KmemAccountingGuard, AppliesToCreateRunRestore) {

@@ -3,18 +3,25 @@
 #include <gtest/gtest.h>
 
 #include "oci/base/error.h"
+#include "oci/guard/config.h"
+#include "oci/spec.h"
+#include "oci/spec_schema.h"
 
 namespace rg {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
+KmemPolicy configured(const std::string& policy) {
+  return parse_config(R"({"kernel_memory": {"policy": ")" + policy + R"("}})", "test.json").kernel_memory.policy;
+}
+
 TEST(KmemPolicy, ParsesConfiguredNames) {
-  EXPECT_EQ(parse_kmem_policy("strip"), KmemPolicy::Strip);
-  EXPECT_EQ(parse_kmem_policy("reject"), KmemPolicy::Reject);
-  EXPECT_EQ(parse_kmem_policy("allow"), KmemPolicy::Allow);
-  EXPECT_THROW(parse_kmem_policy("Strip"), Error);
-  EXPECT_THROW(parse_kmem_policy(""), Error);
+  EXPECT_EQ(configured("strip"), KmemPolicy::Strip);
+  EXPECT_EQ(configured("reject"), KmemPolicy::Reject);
+  EXPECT_EQ(configured("allow"), KmemPolicy::Allow);
+  EXPECT_THROW(configured("Strip"), Error);
+  EXPECT_THROW(configured(""), Error);
 }
 
 struct DecisionCase {
@@ -103,10 +110,10 @@ TEST(KernelMemorySettings, WhatSetsALimit) {
 }
 
 TEST(KernelMemorySettings, RemoveKeepsEverythingElseInOrder) {
-  Json m = Json::parse(R"({"limit":1,"kernel":2,"swap":3,"kernelTCP":null,"x-unknown":{"a":1}})");
-  EXPECT_TRUE(remove_kernel_memory_fields(m));
-  EXPECT_EQ(m.dump(), R"({"limit":1,"swap":3,"x-unknown":{"a":1}})");
-  EXPECT_FALSE(remove_kernel_memory_fields(m));
+  Spec spec = Spec::parse(R"({"linux":{"resources":{"memory":{"limit":1,"kernel":2,"swap":3,"kernelTCP":null,"x-unknown":{"a":1}}}}})");
+  EXPECT_TRUE(spec.remove_fields({"linux", "resources", "memory"}, {"kernel", "kernelTCP"}));
+  EXPECT_EQ(spec.serialize(), R"({"linux":{"resources":{"memory":{"limit":1,"swap":3,"x-unknown":{"a":1}}}}})");
+  EXPECT_FALSE(spec.remove_fields({"linux", "resources", "memory"}, {"kernel", "kernelTCP"}));
 }
 
 struct AssignedCase {
@@ -130,16 +137,16 @@ INSTANTIATE_TEST_SUITE_P(
                       AssignedCase{R"({"swappiness":18446744073709551615})", false},
                       AssignedCase{R"({"swappiness":null,"limit":null})", false}));
 
+const Json* spec_memory(const Spec& spec) { return view_at(spec.view(), {"linux", "resources", "memory"}); }
+
 TEST(SpecMemory, FindsOnlyObjects) {
-  Json spec = Json::parse(R"({"linux":{"resources":{"memory":{"kernel":1}}}})");
+  Spec spec = Spec::parse(R"({"linux":{"resources":{"memory":{"kernel":1}}}})");
   ASSERT_NE(spec_memory(spec), nullptr);
   EXPECT_EQ((*spec_memory(spec))["kernel"], 1);
-  Json no_linux = Json::parse(R"({"process":{}})");
-  EXPECT_EQ(spec_memory(no_linux), nullptr);
-  Json null_memory = Json::parse(R"({"linux":{"resources":{"memory":null}}})");
-  EXPECT_EQ(spec_memory(null_memory), nullptr);
-  Json update = Json::parse(R"({"memory":{"kernel":1}})");
-  EXPECT_NE(resources_memory(update), nullptr);
+  EXPECT_EQ(spec_memory(Spec::parse(R"({"process":{}})")), nullptr);
+  EXPECT_EQ(spec_memory(Spec::parse(R"({"linux":{"resources":{"memory":null}}})")), nullptr);
+  Spec update = Spec::parse(R"({"memory":{"kernel":1}})", "update", oci_resources_type());
+  EXPECT_NE(view_at(update.view(), {"memory"}), nullptr);
 }
 
 TEST(DescribeSettings, NamesEveryField) {

@@ -48,7 +48,7 @@ struct Bundle {
 
 // Runs the guard the way the runtime does: apply, flush whatever it changed, then tell the user.
 void run_guard(Invocation& inv) {
-  make_kmem_spec_guard()->apply(inv.ctx);
+  make_kmem_spec_guard()->before_runc(inv.ctx);
   inv.ctx.flush_spec();
   inv.ctx.publish_warnings();
 }
@@ -160,7 +160,7 @@ TEST(KmemSpecGuard, RejectRefusesWithClearMessageAndLeavesConfig) {
   Bundle bundle(original);
   Invocation inv(kmem_config(kOldKernel, "reject"), bundle.create_argv(), bundle.dir.path());
   try {
-    make_kmem_spec_guard()->apply(inv.ctx);
+    make_kmem_spec_guard()->before_runc(inv.ctx);
     FAIL() << "not refused";
   } catch (const Error& e) {
     EXPECT_TRUE(e.is_refusal());
@@ -180,7 +180,7 @@ TEST(KmemSpecGuard, MalformedConfigFailsOpenAsInternalError) {
   Bundle bundle("{\"linux\": ");
   Invocation inv(kmem_config(kOldKernel), bundle.create_argv(), bundle.dir.path());
   try {
-    make_kmem_spec_guard()->apply(inv.ctx);
+    make_kmem_spec_guard()->before_runc(inv.ctx);
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_FALSE(e.is_refusal());  // the runtime logs guard.failed and runc reports the bad config itself

@@ -1,4 +1,5 @@
 #pragma once
+#include "temp_dir.h"
 // Shared scaffolding for the kernel-memory guard tests: temp dirs, an InvocationContext over real files.
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,24 +24,7 @@ namespace rg::kmem_test {
 inline constexpr const char* kOldKernel = "3.10.0-1160.el7.x86_64";
 inline constexpr const char* kNewKernel = "6.1.0-13-amd64";
 
-class TempDir {
- public:
-  explicit TempDir(const char* prefix = "/tmp/rg-kmem-XXXXXX") {
-    std::string tmpl = prefix;
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 inline std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -65,7 +49,7 @@ inline std::vector<nlohmann::json> read_events(const std::string& path) {
   return out;
 }
 
-inline Config kmem_config(const std::string& kernel_release, const std::string& policy = "strip",
+inline Config kmem_config(const std::string& kernel_release, KmemPolicy policy = KmemPolicy::Strip,
                           Mode mode = Mode::Enforce) {
   Config c;
   c.mode = mode;
@@ -74,17 +58,23 @@ inline Config kmem_config(const std::string& kernel_release, const std::string& 
   return c;
 }
 
+inline Config kmem_config(const std::string& kernel_release, std::string_view policy, Mode mode = Mode::Enforce) {
+  return kmem_config(kernel_release,
+                     policy == "reject" ? KmemPolicy::Reject : policy == "allow" ? KmemPolicy::Allow : KmemPolicy::Strip,
+                     mode);
+}
+
 // One runc invocation as the runtime would see it: argv, parsed args, logs into `dir`.
 struct Invocation {
-  Invocation(const Config& config, std::vector<std::string> argv_in, const std::string& dir)
+  Invocation(const Config& config, std::vector<std::string> argv_in, const std::string& dir, std::string runc_path = {})
       : cfg(config),
-        argv(std::move(argv_in)),
-        args(parse_runc_args(argv)),
         runc_log(dir + "/log.json", "json"),
-        events(dir + "/events.jsonl", args.command, args.container_id()),
-        ctx(cfg, args, argv, runc_log, events),
+        events(dir + "/events.jsonl", parse_runc_args(argv_in).command, parse_runc_args(argv_in).container_id()),
+        ctx(cfg, std::move(argv_in), runc_log, events, std::move(runc_path)),
         log_path(dir + "/log.json"),
-        events_path(dir + "/events.jsonl") {}
+        events_path(dir + "/events.jsonl") {
+    ctx.guard_policy = cfg.policy_of("", GuardPolicy::Enforce);  // what the runtime sets per guard
+  }
 
   // Events written so far (closes the log first so everything is on disk).
   std::vector<nlohmann::json> flushed_events() {
@@ -94,8 +84,6 @@ struct Invocation {
   std::vector<nlohmann::json> log_lines() { return read_events(log_path); }
 
   Config cfg;
-  std::vector<std::string> argv;
-  RuncArgs args;
   RuncLog runc_log;
   EventLog events;
   InvocationContext ctx;

@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+
+#include "temp_dir.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,15 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("rg-metrics-" + std::to_string(::getpid()) + "-" +
-                                                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  TempDir() {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using test::TempDir;
 
 CounterSet read_counters(const fs::path& dir) { return parse_counters(read_file((dir / kMetricsFileName).string())); }
 
@@ -52,45 +46,45 @@ TEST(Metrics, DisabledIsANoOp) {
   TempDir dir;
   Config config;  // textfile_dir empty
   count_metric(config, metric::kInitKilled);
-  EXPECT_TRUE(fs::is_empty(dir.path));
+  EXPECT_TRUE(fs::is_empty(dir.path()));
   // A missing parent is an error that must not escape (metrics are best effort) nor create anything.
-  config.metrics.textfile_dir = (dir.path / "no-parent" / "metrics").string();
+  config.metrics.textfile_dir = (fs::path(dir.path()) / "no-parent" / "metrics").string();
   count_metric(config, metric::kInitKilled);  // never throws
-  EXPECT_FALSE(fs::exists(dir.path / "no-parent"));
+  EXPECT_FALSE(fs::exists(fs::path(dir.path()) / "no-parent"));
 }
 
 TEST(Metrics, MissingDirectoryIsCreatedLikeATmpfsAfterReboot) {
   TempDir dir;
   Config config;
-  config.metrics.textfile_dir = (dir.path / "metrics").string();
+  config.metrics.textfile_dir = (fs::path(dir.path()) / "metrics").string();
   count_metric(config, metric::kInitKilled);
-  EXPECT_EQ(parse_counters(read_file((dir.path / "metrics" / "runc_guard.prom").string()))["runc_guard_init_killed_total"], 1u);
+  EXPECT_EQ(parse_counters(read_file((fs::path(dir.path()) / "metrics" / "runc_guard.prom").string()))["runc_guard_init_killed_total"], 1u);
 }
 
 TEST(Metrics, CountsAccumulateInTheFile) {
   TempDir dir;
   Config config;
-  config.metrics.textfile_dir = dir.path.string();
+  config.metrics.textfile_dir = dir.path();
   count_metric(config, metric::kInvocations, {{"command", "create"}});
   count_metric(config, metric::kInvocations, {{"command", "create"}});
   count_metric(config, metric::kInvocations, {{"command", "start"}});
   count_metric(config, metric::kSeccompHazard, {{"action", "watch"}}, 5);
-  auto counters = read_counters(dir.path);
+  auto counters = read_counters(dir.path());
   EXPECT_EQ(counters[R"(runc_guard_invocations_total{command="create"})"], 2u);
   EXPECT_EQ(counters[R"(runc_guard_invocations_total{command="start"})"], 1u);
   EXPECT_EQ(counters[R"(runc_guard_seccomp_hazard_total{action="watch"})"], 5u);
   // Only the .prom file and the lock: no temp files left for node_exporter to trip over.
   std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir.path)) names.push_back(entry.path().filename());
+  for (const auto& entry : fs::directory_iterator(dir.path())) names.push_back(entry.path().filename());
   std::sort(names.begin(), names.end());
   EXPECT_EQ(names, (std::vector<std::string>{".runc_guard.prom.lock", "runc_guard.prom"}));
-  EXPECT_EQ(fs::status(dir.path / kMetricsFileName).permissions() & fs::perms::others_read, fs::perms::others_read);
+  EXPECT_EQ(fs::status(fs::path(dir.path()) / kMetricsFileName).permissions() & fs::perms::others_read, fs::perms::others_read);
 }
 
 TEST(Metrics, ConcurrentProcessesLoseNoIncrement) {
   TempDir dir;
   Config config;
-  config.metrics.textfile_dir = dir.path.string();
+  config.metrics.textfile_dir = dir.path();
   constexpr int kProcesses = 8, kIncrements = 250;
   std::vector<pid_t> children;
   for (int p = 0; p < kProcesses; ++p) {
@@ -110,7 +104,7 @@ TEST(Metrics, ConcurrentProcessesLoseNoIncrement) {
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
-  auto counters = read_counters(dir.path);
+  auto counters = read_counters(dir.path());
   EXPECT_EQ(counters[R"(runc_guard_invocations_total{command="create"})"], kProcesses * kIncrements / 2u);
   EXPECT_EQ(counters[R"(runc_guard_invocations_total{command="state"})"], kProcesses * kIncrements / 2u);
   EXPECT_EQ(counters["runc_guard_init_unstuck_total"], static_cast<std::uint64_t>(kProcesses * kIncrements));

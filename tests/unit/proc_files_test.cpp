@@ -1,6 +1,7 @@
 // The /proc readers on a fake tree generated here (texts as 3.10, 5.x and 6.x kernels print them) and on
 // the real /proc.
 #include "oci/proc/proc_files.h"
+#include "oci/proc/runc_init.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -124,13 +125,14 @@ TEST(ProcFakeTree, EveryReaderTakesTheProcRoot) {
   EXPECT_EQ(read_namespace(proc.root(), 4474, "pid"), "pid:[4026532210]");
   EXPECT_NE(read_namespace("/proc", ::getpid(), "pid"), std::nullopt);
   // The exe link leads to this very binary: same identity as /proc/self/exe.
-  auto exe = read_exe(proc.root(), 4474);
+  auto exe = exe_file_of(proc.root(), 4474);
   ASSERT_TRUE(exe);
-  EXPECT_TRUE(exe_is_runc(*exe, file_id_of("/proc/self/exe")));
-  EXPECT_FALSE(exe_is_runc(*exe, file_id_of("/bin/sh")));
+  EXPECT_TRUE(RuncBinary("/proc/self/exe").runs(proc.root(), 4474));
+  EXPECT_FALSE(RuncBinary("/bin/sh").runs(proc.root(), 4474));
   // A pipe-write wchan but a fd that is no real pipe: not a blocked write (nothing to probe).
-  EXPECT_FALSE(thread_blocked_write(proc.root(), 4474, 4474));
-  EXPECT_FALSE(thread_blocked_write(proc.root(), 4474, 4480));
+  const ProcessIdentity init{4474, read_proc_stat(proc.root(), 4474)->start_time};
+  EXPECT_FALSE(thread_blocked_write(proc.root(), init, 4474));
+  EXPECT_FALSE(thread_blocked_write(proc.root(), init, 4480));
 }
 
 TEST(ProcFakeTree, OlderKernelsWchanNames) {
@@ -141,34 +143,6 @@ TEST(ProcFakeTree, OlderKernelsWchanNames) {
   EXPECT_FALSE(is_pipe_write_wchan("wait_for_partner"));  // an init waiting on exec.fifo: normal
   EXPECT_TRUE(is_write_syscall(SYS_write));
   EXPECT_FALSE(is_write_syscall(SYS_read));
-}
-
-// A full pipe behind a fake tree's fd link: probe_pipe and enlarge_pipe go through <root>/PID/fd/FD, so a
-// named FIFO stands in for the process's pipe.
-TEST(ProcFakeTree, ProbeAndEnlargeThroughTheFdLink) {
-  FakeProc proc;
-  std::string fifo = proc.root() + "/the.fifo";
-  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  int keep = ::open(fifo.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  ASSERT_GE(keep, 0);
-  ASSERT_EQ(::fcntl(keep, F_SETPIPE_SZ, 4096), 4096);
-  std::string page(4096, 'p');
-  ASSERT_EQ(::write(keep, page.data(), page.size()), 4096);
-  proc.link("77/fd/9", fifo);
-  auto fill = probe_pipe(proc.root(), 77, 9);
-  ASSERT_TRUE(fill);
-  EXPECT_EQ(fill->capacity, 4096u);
-  EXPECT_EQ(fill->bytes, 4096u);
-  EXPECT_TRUE(fill->full());
-  EnlargeResult r = enlarge_pipe(proc.root(), 77, 9, 65536);
-  EXPECT_EQ(r.size_before, 4096u);
-  EXPECT_EQ(r.size_after, 65536u);
-  EXPECT_EQ(r.bytes_before, 4096u);
-  fill = probe_pipe(proc.root(), 77, 9);
-  EXPECT_EQ(fill->capacity, 65536u);
-  EXPECT_EQ(fill->bytes, 4096u);  // nothing was read: lossless
-  ::close(keep);
-  EXPECT_FALSE(probe_pipe(proc.root(), 77, 10));
 }
 
 }  // namespace

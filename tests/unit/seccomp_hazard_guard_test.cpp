@@ -12,9 +12,11 @@ namespace {
 using namespace rg::seccomp::testing;
 
 struct GuardRun {
-  WatchPlan watch;
-  std::string events;
+  std::unique_ptr<Guard> guard;
+  std::string events;           // logged on the create path
   std::optional<Error> error;
+  WatchHints watch;             // what the guard told the watchdog (after its in_watchdog hook)
+  std::string watchdog_events;  // logged by that hook
 };
 
 class SeccompHazardGuard : public ::testing::Test {
@@ -24,7 +26,7 @@ class SeccompHazardGuard : public ::testing::Test {
   Config config_for(const std::string& policy, Mode mode = Mode::Enforce, bool watchdog = false) {
     Config cfg;
     cfg.mode = mode;
-    cfg.seccomp.on_hazard = policy;
+    cfg.seccomp.on_hazard = policy == "reject" ? OnHazard::Reject : policy == "ignore" ? OnHazard::Ignore : OnHazard::Watch;
     cfg.seccomp.cache_dir = tmp.file("cache");
     cfg.watchdog.enabled = watchdog;
     return cfg;
@@ -40,28 +42,42 @@ class SeccompHazardGuard : public ::testing::Test {
   // Without a watchdog to defer to (watchdog.enabled false) the guard compiles on the create path; the
   // deferral to the watchdog has tests of its own below.
   GuardRun run(const std::string& bundle, const std::string& policy, Mode mode = Mode::Enforce,
-               const std::string& command = "create", bool watchdog = false) {
+               const std::string& command = "create", bool watchdog = false, bool then_watchdog = true) {
     Config cfg = config_for(policy, mode, watchdog);
     std::vector<std::string> argv{"runc", command, "--bundle", bundle, "ctr1"};
-    RuncArgs args = parse_runc_args(argv);
     RuncLog log("", "json");
     const std::string events_path = tmp.file("events.jsonl");
     std::filesystem::remove(events_path);
     EventLog events(events_path, command, "ctr1");
-    InvocationContext ctx(cfg, args, argv, log, events);
+    InvocationContext ctx(cfg, argv, log, events);
+    ctx.guard_policy = cfg.policy_of("seccomp_hazard", GuardPolicy::Enforce);
     GuardRun out;
-    auto guard = make_hazard_guard();
-    EXPECT_TRUE(guard->applies(args));
+    out.guard = make_hazard_guard();
+    EXPECT_TRUE(out.guard->applies(ctx.args()));
     try {
-      guard->apply(ctx);
+      out.guard->before_runc(ctx);
     } catch (const Error& e) {
       out.error = e;
     }
     events.close();
-    out.watch = ctx.watch;
     std::error_code ec;
     if (std::filesystem::exists(events_path, ec)) out.events = slurp(events_path);
+    if (then_watchdog && !out.error) in_watchdog(out, policy, mode, watchdog);
     return out;
+  }
+
+  // The guard's part in the watchdog process (a fork of the runtime: same guard object).
+  void in_watchdog(GuardRun& r, const std::string& policy, Mode mode, bool watchdog) {
+    const std::string events_path = tmp.file("watchdog-events.jsonl");
+    std::filesystem::remove(events_path);
+    Config cfg = config_for(policy, mode, watchdog);
+    {
+      EventLog events(events_path, "create", "ctr1");
+      WatchContext ctx{cfg, events, r.watch};
+      r.guard->in_watchdog(ctx);
+    }
+    std::error_code ec;
+    if (std::filesystem::exists(events_path, ec)) r.watchdog_events = slurp(events_path);
   }
 };
 
@@ -82,9 +98,9 @@ TEST_F(SeccompHazardGuard, HazardousBundleUnderReducedPipes) {
 
   const GuardRun watch = run(bundle, "watch");
   EXPECT_FALSE(watch.error);
-  EXPECT_TRUE(watch.watch.seccomp_hazard);
-  ASSERT_TRUE(watch.watch.predicted_seccomp_bytes);
-  EXPECT_GT(*watch.watch.predicted_seccomp_bytes, 8192u);
+  EXPECT_TRUE(watch.watch.pipe_block_expected);
+  ASSERT_TRUE(watch.watch.pipe_write_bytes);
+  EXPECT_GT(*watch.watch.pipe_write_bytes, 8192u);
   EXPECT_NE(watch.events.find("seccomp.hazard"), std::string::npos) << watch.events;
   EXPECT_NE(watch.events.find("B program > 8192 B pipe"), std::string::npos) << watch.events;
 
@@ -102,8 +118,8 @@ TEST_F(SeccompHazardGuard, HazardousBundleUnderReducedPipes) {
 
   const GuardRun ignored = run(bundle, "ignore");
   EXPECT_FALSE(ignored.error);
-  EXPECT_FALSE(ignored.watch.seccomp_hazard);
-  EXPECT_TRUE(ignored.watch.predicted_seccomp_bytes);
+  EXPECT_FALSE(ignored.watch.pipe_block_expected);
+  EXPECT_TRUE(ignored.watch.pipe_write_bytes);
   EXPECT_EQ(ignored.events.find("seccomp.hazard"), std::string::npos);
 }
 
@@ -112,17 +128,17 @@ TEST_F(SeccompHazardGuard, NoHazardWithNormalPipesOrSmallProgramsOrWithoutNnp) {
     ScopedPipeUserPagesSoft unlimited(0);
     const GuardRun r = run(bundle_from(shared_testdata("docker-20.10/bigprofile.config.json")), "reject");
     EXPECT_FALSE(r.error);
-    EXPECT_FALSE(r.watch.seccomp_hazard);
-    EXPECT_TRUE(r.watch.predicted_seccomp_bytes);
+    EXPECT_FALSE(r.watch.pipe_block_expected);
+    EXPECT_TRUE(r.watch.pipe_write_bytes);
   }
   HeldPipes held(8);
   ScopedPipeUserPagesSoft lowered(16);
   const GuardRun small = run(bundle_from(shared_testdata("docker-20.10/nnp.config.json")), "reject");  // NNP, 7680 B
   EXPECT_FALSE(small.error);
-  EXPECT_EQ(small.watch.predicted_seccomp_bytes, std::optional<std::size_t>(7680));
+  EXPECT_EQ(small.watch.pipe_write_bytes, std::optional<std::size_t>(7680));
   const GuardRun no_nnp = run(bundle_from(shared_testdata("docker-20.10/default.config.json")), "reject");
   EXPECT_FALSE(no_nnp.error);
-  EXPECT_FALSE(no_nnp.watch.seccomp_hazard);
+  EXPECT_FALSE(no_nnp.watch.pipe_block_expected);
 }
 
 TEST_F(SeccompHazardGuard, BundleWithoutSeccompIsLeftAlone) {
@@ -131,7 +147,7 @@ TEST_F(SeccompHazardGuard, BundleWithoutSeccompIsLeftAlone) {
   std::ofstream(b + "/config.json") << R"({"ociVersion":"1.0.2","process":{"noNewPrivileges":true},"linux":{}})";
   const GuardRun r = run(b, "reject");
   EXPECT_FALSE(r.error);
-  EXPECT_FALSE(r.watch.predicted_seccomp_bytes);
+  EXPECT_FALSE(r.watch.pipe_write_bytes);
 }
 
 TEST_F(SeccompHazardGuard, SecondCreateIsServedFromTheCache) {
@@ -140,7 +156,7 @@ TEST_F(SeccompHazardGuard, SecondCreateIsServedFromTheCache) {
   const auto key_files = std::distance(std::filesystem::directory_iterator(tmp.file("cache")), {});
   EXPECT_EQ(key_files, 1);
   const GuardRun again = run(bundle, "watch");
-  EXPECT_EQ(again.watch.predicted_seccomp_bytes, std::optional<std::size_t>(7680));
+  EXPECT_EQ(again.watch.pipe_write_bytes, std::optional<std::size_t>(7680));
 }
 
 // A cold cache costs the create path nothing: the detached watchdog compiles (before its first look) and
@@ -150,34 +166,29 @@ TEST_F(SeccompHazardGuard, ColdProfileIsCompiledByTheWatchdogNotOnTheCreatePath)
   HeldPipes held(8);
   ScopedPipeUserPagesSoft lowered(16);
 
-  GuardRun cold = run(bundle, "watch", Mode::Enforce, "create", true);
+  GuardRun cold = run(bundle, "watch", Mode::Enforce, "create", true, /*then_watchdog=*/false);
   EXPECT_FALSE(cold.error);
-  EXPECT_FALSE(cold.watch.deferred_seccomp_profile.empty());
-  EXPECT_TRUE(cold.watch.deferred_no_new_privileges);
-  EXPECT_FALSE(cold.watch.predicted_seccomp_bytes);  // nothing compiled on the create path
+  EXPECT_TRUE(cold.guard->wants_watchdog());  // the compile is left to the watchdog
   EXPECT_EQ(cold.events.find("seccomp.hazard"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(tmp.file("cache")) &&
                std::distance(std::filesystem::directory_iterator(tmp.file("cache")), {}) > 0);
 
   // In the watchdog process.
-  const std::string events_path = tmp.file("watchdog-events.jsonl");
-  {
-    EventLog events(events_path, "create", "ctr1");
-    resolve_deferred_seccomp(cold.watch, config_for("watch", Mode::Enforce, true), events);
-  }
-  EXPECT_TRUE(cold.watch.deferred_seccomp_profile.empty());
-  ASSERT_TRUE(cold.watch.predicted_seccomp_bytes);
-  EXPECT_GT(*cold.watch.predicted_seccomp_bytes, 8192u);
-  EXPECT_TRUE(cold.watch.seccomp_hazard);
-  const std::string logged = slurp(events_path);
-  EXPECT_NE(logged.find("\"seccomp.hazard\""), std::string::npos) << logged;
-  EXPECT_NE(logged.find("\"deferred\":true"), std::string::npos) << logged;
+  in_watchdog(cold, "watch", Mode::Enforce, true);
+  ASSERT_TRUE(cold.watch.pipe_write_bytes);
+  EXPECT_GT(*cold.watch.pipe_write_bytes, 8192u);
+  EXPECT_TRUE(cold.watch.pipe_block_expected);
+  EXPECT_NE(cold.watchdog_events.find("\"seccomp.hazard\""), std::string::npos) << cold.watchdog_events;
+  EXPECT_NE(cold.watchdog_events.find("\"deferred\":true"), std::string::npos) << cold.watchdog_events;
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(tmp.file("cache")), {}), 1);
 
   // Warm: decided on the create path, no deferral.
-  GuardRun warm = run(bundle, "watch", Mode::Enforce, "create", true);
-  EXPECT_TRUE(warm.watch.deferred_seccomp_profile.empty());
-  EXPECT_TRUE(warm.watch.seccomp_hazard);
-  EXPECT_EQ(warm.watch.predicted_seccomp_bytes, cold.watch.predicted_seccomp_bytes);
+  GuardRun warm = run(bundle, "watch", Mode::Enforce, "create", true, false);
+  EXPECT_NE(warm.events.find("seccomp.hazard"), std::string::npos);
+  in_watchdog(warm, "watch", Mode::Enforce, true);
+  EXPECT_TRUE(warm.watch.pipe_block_expected);
+  EXPECT_EQ(warm.watch.pipe_write_bytes, cold.watch.pipe_write_bytes);
+  EXPECT_EQ(warm.watchdog_events.find("deferred"), std::string::npos);
 }
 
 TEST_F(SeccompHazardGuard, RejectNeverDefersItsVerdict) {
@@ -185,7 +196,6 @@ TEST_F(SeccompHazardGuard, RejectNeverDefersItsVerdict) {
   HeldPipes held(8);
   ScopedPipeUserPagesSoft lowered(16);
   GuardRun r = run(bundle, "reject", Mode::Enforce, "create", true);
-  EXPECT_TRUE(r.watch.deferred_seccomp_profile.empty());
   ASSERT_TRUE(r.error);
   EXPECT_TRUE(r.error->is_refusal());
 }

@@ -1,4 +1,5 @@
 #pragma once
+#include "temp_dir.h"
 // Shared helpers of the seccomp_*_test.cpp files: profile loading and generation, a direct (file) export,
 // a forked child that is always killed and reaped, a temp dir, and a scoped pipe-user-pages-soft change that
 // is restored even if the test process dies.
@@ -106,25 +107,7 @@ inline std::vector<std::uint8_t> direct_export(const Filter& f, bool pfc = false
   return out;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/rg-seccomp-test-XXXXXX";
-    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 // A forked child that is SIGKILLed and reaped when the owner goes out of scope.
 class Child {

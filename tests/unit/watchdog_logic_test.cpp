@@ -9,6 +9,8 @@
 #include "oci/args.h"
 #include "shim/watchdog/blocked_inits.h"
 #include "shim/watchdog/watchdog.h"
+#include "oci/proc/runc_init.h"
+#include "oci/runc_state.h"
 #include "shim/watchdog/watchdog_loop.h"
 
 namespace rg {
@@ -99,11 +101,11 @@ TEST(InitIdentity, CommAndExe) {
   EXPECT_TRUE(is_runc_init_comm("runc:[2:INIT]"));
   EXPECT_FALSE(is_runc_init_comm("runc"));
   EXPECT_FALSE(is_runc_init_comm("runc:[3:EVIL]"));
-  EXPECT_TRUE(exe_is_runc({"/memfd:runc_cloned:/proc/self/exe (deleted)", 1, 2}, std::nullopt));
-  EXPECT_FALSE(exe_is_runc({"/memfd:something (deleted)", 1, 2}, std::nullopt));
-  // runc 1.1's bindfd clone reads as "/" but is the same file as the binary.
-  EXPECT_TRUE(exe_is_runc({"/", 65024, 1053348}, FileId{65024, 1053348}));
-  EXPECT_FALSE(exe_is_runc({"/usr/bin/sleep", 65024, 7}, FileId{65024, 1053348}));
+  // The executable, not its name, is the identity: this test binary is "runc" for RuncBinary of itself,
+  // whatever it calls itself; /bin/sh is not.
+  EXPECT_TRUE(RuncBinary("/proc/self/exe").runs("/proc", ::getpid()));
+  EXPECT_FALSE(RuncBinary("/bin/sh").runs("/proc", ::getpid()));
+  EXPECT_FALSE(RuncBinary("/nonexistent/runc").runs("/proc", ::getpid()));
 }
 
 TEST(StateJson, InitPidAndStartTime) {
@@ -113,12 +115,13 @@ TEST(StateJson, InitPidAndStartTime) {
   std::ofstream(root + "/c1/state.json") << R"({"id":"c1","init_process_pid":4474,"init_process_start":123818})";
   fs::create_directories(root + "/c2");
   std::ofstream(root + "/c2/state.json") << R"({"id":"c2","init_process_pid":12,"init_process_start":"99"})";
-  auto s1 = read_state_init(root, "c1");
+  auto s1 = read_runc_state(root, "c1");
   ASSERT_TRUE(s1);
   EXPECT_EQ(s1->init.pid, 4474);
   EXPECT_EQ(s1->init.start_time, 123818u);
-  EXPECT_EQ(read_state_init(root, "c2")->init.start_time, 99u);
-  EXPECT_FALSE(read_state_init(root, "missing"));
+  EXPECT_EQ(read_runc_state(root, "c2")->init.start_time, 99u);
+  EXPECT_FALSE(read_runc_state(root, "missing"));
+  EXPECT_FALSE(read_runc_state(root, "../c1"));  // an id is never a path
   fs::remove_all(root);
 }
 
@@ -129,10 +132,7 @@ TEST(WatchSpec, FromRuncArgv) {
   config.mode = Mode::Observe;
   std::vector<std::string> argv{"runc", "--root", "state", "--log", "log.json", "--log-format", "json",
                                 "exec", "-d", "--pid-file", "p", "c1", "sh"};
-  RuncArgs args = parse_runc_args(argv);
-  WatchPlan plan;
-  plan.predicted_seccomp_bytes = 12000;
-  WatchSpec spec = make_watch_spec(WatchdogRequest{config, args, argv, "/usr/bin/runc", plan}, 42, "/work/dir");
+  WatchSpec spec = make_watch_spec(WatchdogRequest{config, argv, "/usr/bin/runc", {}}, 42, "/work/dir");
   EXPECT_EQ(spec.runc.pid, 42);
   EXPECT_EQ(spec.command, Command::Exec);
   EXPECT_EQ(spec.container_id, "c1");
@@ -141,14 +141,12 @@ TEST(WatchSpec, FromRuncArgv) {
   EXPECT_EQ(spec.log_format, "json");
   EXPECT_EQ(spec.global_flags, (std::vector<std::string>{"--root", "state", "--log", "log.json", "--log-format", "json"}));
   EXPECT_TRUE(spec.detached);
-  EXPECT_TRUE(spec.observe);
-  EXPECT_FALSE(spec.unstick);
-  EXPECT_EQ(spec.init_timeout, 7s);
-  EXPECT_EQ(spec.plan.predicted_seccomp_bytes, 12000u);
+  EXPECT_TRUE(spec.observe());
+  EXPECT_FALSE(spec.config.watchdog.unstick);
+  EXPECT_EQ(spec.init_timeout(), 7s);
 
   std::vector<std::string> run{"runc", "run", "--bundle", "/b", "c2"};
-  RuncArgs run_args = parse_runc_args(run);
-  WatchSpec run_spec = make_watch_spec(WatchdogRequest{config, run_args, run, "/usr/bin/runc", {}}, 1, "/");
+  WatchSpec run_spec = make_watch_spec(WatchdogRequest{config, run, "/usr/bin/runc", {}}, 1, "/");
   EXPECT_EQ(run_spec.state_root, "/run/runc");
   EXPECT_TRUE(run_spec.global_flags.empty());
   EXPECT_FALSE(run_spec.detached);
@@ -156,11 +154,18 @@ TEST(WatchSpec, FromRuncArgv) {
 }
 
 TEST(WatchdogApplies, OnlyCommandsThatStartInits) {
-  for (std::string c : {"create", "run", "start", "exec", "restore"})
-    EXPECT_TRUE(watchdog_applies(parse_runc_args(std::vector<std::string>{"runc", c, "x"}))) << c;
-  for (std::string c : {"delete", "state", "kill", "update", "ps", "list"})
-    EXPECT_FALSE(watchdog_applies(parse_runc_args(std::vector<std::string>{"runc", c, "x"}))) << c;
-  EXPECT_FALSE(watchdog_applies(parse_runc_args(std::vector<std::string>{"runc", "create", "--help"})));
+  Config on;
+  Config off;
+  off.watchdog.enabled = false;
+  auto watches = [](const Config& c, std::string command, std::string arg = "x") {
+    return watchdog_watches_inits(c, parse_runc_args(std::vector<std::string>{"runc", command, arg}));
+  };
+  for (std::string c : {"create", "run", "start", "exec", "restore"}) {
+    EXPECT_TRUE(watches(on, c)) << c;
+    EXPECT_FALSE(watches(off, c)) << c;
+  }
+  for (std::string c : {"delete", "state", "kill", "update", "ps", "list"}) EXPECT_FALSE(watches(on, c)) << c;
+  EXPECT_FALSE(watches(on, "create", "--help"));
 }
 
 // Descendants on a fake /proc: children, grandchildren (possibly read in the same look), strangers, and a

@@ -3,6 +3,8 @@
 // pipe, and killed at the deadline by the watch loop itself.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include "temp_dir.h"
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -21,6 +23,7 @@
 #include "oci/base/files.h"
 #include "shim/watchdog/blocked_inits.h"
 #include "shim/watchdog/unstick.h"
+#include "oci/proc/foreign_fd.h"
 #include "shim/watchdog/watchdog_loop.h"
 
 namespace rg {
@@ -83,9 +86,24 @@ Child spawn_blocked_writer(bool holds_read_end, UniqueFd* foreign_read_end = nul
   return Child(pid);
 }
 
+ProcessIdentity identity(pid_t pid) { return {pid, read_proc_stat("/proc", pid)->start_time}; }
+
+// The fake inits are forks of this test binary: to the scan, this binary is "the configured runc".
+constexpr const char* kTestRunc = "/proc/self/exe";
+std::vector<BlockedInit> scan() {
+  FindBlockedOptions options;
+  options.runc_path = kTestRunc;
+  return find_blocked_inits("/proc", options);
+}
+
+std::size_t pipe_capacity(pid_t pid, const BlockedWrite& w) {
+  UniqueFd pinned = pin_pipe_fd("/proc", identity(pid), w.fd, w.pipe_inode);
+  return pinned ? pipe_fill(pinned.get())->capacity : 0;
+}
+
 std::optional<BlockedWrite> wait_until_blocked(pid_t pid) {
   for (int i = 0; i < 200; ++i) {
-    if (auto b = find_blocked_write("/proc", pid)) return b;
+    if (auto b = find_blocked_write("/proc", identity(pid))) return b;
     std::this_thread::sleep_for(10ms);
   }
   return std::nullopt;
@@ -109,14 +127,14 @@ TEST(RealKernel, FindsTheBlockedInitAndUnsticksItLosslessly) {
   EXPECT_TRUE(is_pipe_write_wchan(blocked->wchan) || blocked->wchan == "0") << blocked->wchan;
 
   // doctor's scan of the whole /proc sees it (among whatever else the node runs).
-  auto found = find_blocked_inits("/proc");
+  auto found = scan();
   auto it = std::find_if(found.begin(), found.end(), [&](const BlockedInit& b) { return b.process.pid == init.pid; });
   ASSERT_NE(it, found.end());
   EXPECT_EQ(it->comm, "runc:[2:INIT]");
   EXPECT_EQ(it->write.fd, blocked->fd);
   EXPECT_GE(it->age_s, 0.0);
 
-  UnstickResult r = unstick(*it, kProgramBytes);
+  UnstickResult r = unstick(*it, kTestRunc, kProgramBytes);
   EXPECT_TRUE(r.unstuck) << r.error;
   EXPECT_EQ(r.attempts, 1);
   EXPECT_EQ(r.size_before, 4096u);
@@ -131,13 +149,13 @@ TEST(RealKernel, APipeAnotherProcessReadsIsReportedNotTouched) {
   auto blocked = wait_until_blocked(init.pid);
   ASSERT_TRUE(blocked);
   EXPECT_FALSE(blocked->read_end_held);
-  auto found = find_blocked_inits("/proc");
+  auto found = scan();
   auto it = std::find_if(found.begin(), found.end(), [&](const BlockedInit& b) { return b.process.pid == init.pid; });
   ASSERT_NE(it, found.end());
-  UnstickResult r = unstick(*it, kProgramBytes);
+  UnstickResult r = unstick(*it, kTestRunc, kProgramBytes);
   EXPECT_FALSE(r.unstuck);
   EXPECT_NE(r.error.find("not touched"), std::string::npos) << r.error;
-  EXPECT_EQ(probe_pipe("/proc", init.pid, blocked->fd)->capacity, 4096u);
+  EXPECT_EQ(pipe_capacity(init.pid, *blocked), 4096u);
   // Only its reader can free it.
   std::vector<char> sink(kProgramBytes);
   ::fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
@@ -153,14 +171,14 @@ TEST(RealKernel, APipeAnotherProcessReadsIsReportedNotTouched) {
 TEST(RealKernel, UnstickRefusesAProcessThatChanged) {
   Child init = spawn_blocked_writer(true);
   ASSERT_TRUE(wait_until_blocked(init.pid));
-  auto found = find_blocked_inits("/proc");
+  auto found = scan();
   auto it = std::find_if(found.begin(), found.end(), [&](const BlockedInit& b) { return b.process.pid == init.pid; });
   ASSERT_NE(it, found.end());
   BlockedInit stale = *it;
   stale.process.start_time += 1;  // as if the pid now belonged to another process
-  UnstickResult r = unstick(stale, kProgramBytes);
+  UnstickResult r = unstick(stale, kTestRunc, kProgramBytes);
   EXPECT_FALSE(r.unstuck);
-  EXPECT_EQ(probe_pipe("/proc", init.pid, it->write.fd)->capacity, 4096u);
+  EXPECT_EQ(pipe_capacity(init.pid, it->write), 4096u);
 }
 
 // A stand-in for the watched runc: forks the init (blocked on its own pipe or on one we hold), waits for it
@@ -175,14 +193,7 @@ Child spawn_fake_runc(bool init_holds_read_end) {
   return Child(pid);
 }
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/rg-watch-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using test::TempDir;
 
 WatchSpec spec_for(const Child& runc, const TempDir& dir) {
   WatchSpec spec;
@@ -191,11 +202,11 @@ WatchSpec spec_for(const Child& runc, const TempDir& dir) {
   spec.command = Command::Exec;
   spec.detached = true;
   spec.container_id = "c1";
-  spec.state_root = dir.path;
-  spec.cwd = dir.path;
-  spec.log_path = dir.path + "/log.json";
+  spec.state_root = dir.path();
+  spec.cwd = dir.path();
+  spec.log_path = dir.path() + "/log.json";
   spec.log_format = "json";
-  spec.events_path = dir.path + "/events.jsonl";
+  spec.config.log.events = dir.path() + "/events.jsonl";
   return spec;
 }
 
@@ -204,14 +215,14 @@ TEST(InitWatcher, UnsticksTheInitOfTheWatchedRuncAndEndsWhenRuncExits) {
   Child runc = spawn_fake_runc(true);
   WatchSpec spec = spec_for(runc, dir);
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, runc.pid, 0)));
-  EventLog events(spec.events_path, "exec", "c1");
+  EventLog events(spec.config.log.events, "exec", "c1");
   InitWatcher watcher(spec, pidfd.get(), events);
   auto started = WatchClock::now();
   EXPECT_EQ(watcher.run(), WatchEnd::RuncExited);
   EXPECT_LT(WatchClock::now() - started, 1s);
   EXPECT_EQ(runc.wait(), 0) << "init failed: program not intact";
   events.close();
-  auto lines = read_events(spec.events_path);
+  auto lines = read_events(spec.config.log.events);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0]["event"], "init.blocked");
   EXPECT_EQ(lines[0]["details"]["action"], "unstick");
@@ -227,10 +238,10 @@ TEST(InitWatcher, ObserveModeDetectsButNeverActs) {
   TempDir dir;
   Child runc = spawn_fake_runc(true);
   WatchSpec spec = spec_for(runc, dir);
-  spec.observe = true;
-  spec.init_timeout = 1s;
+  spec.config.mode = Mode::Observe;
+  spec.config.watchdog.init_timeout_s = 1;
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, runc.pid, 0)));
-  EventLog events(spec.events_path, "exec", "c1");
+  EventLog events(spec.config.log.events, "exec", "c1");
   InitWatcher watcher(spec, pidfd.get(), events);
   std::thread stop([&] {
     std::this_thread::sleep_for(1500ms);
@@ -239,7 +250,7 @@ TEST(InitWatcher, ObserveModeDetectsButNeverActs) {
   EXPECT_EQ(watcher.run(), WatchEnd::RuncExited);
   stop.join();
   events.close();
-  auto lines = read_events(spec.events_path);
+  auto lines = read_events(spec.config.log.events);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0]["event"], "init.blocked");
   EXPECT_EQ(lines[0]["details"]["action"], "observe");
@@ -252,16 +263,16 @@ TEST(InitWatcher, KillsAtTheDeadlineWhenTheInitCannotBeUnstuck) {
   TempDir dir;
   Child runc = spawn_fake_runc(false);  // the pipe's reader is the fake runc, which never reads
   WatchSpec spec = spec_for(runc, dir);
-  spec.init_timeout = 1s;
+  spec.config.watchdog.init_timeout_s = 1;
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, runc.pid, 0)));
-  EventLog events(spec.events_path, "exec", "c1");
+  EventLog events(spec.config.log.events, "exec", "c1");
   InitWatcher watcher(spec, pidfd.get(), events);
   auto started = WatchClock::now();
   EXPECT_EQ(watcher.run(), WatchEnd::Killed);
   EXPECT_LT(WatchClock::now() - started, 2s);
   EXPECT_EQ(runc.wait(), 128 + SIGKILL);
   events.close();
-  auto lines = read_events(spec.events_path);
+  auto lines = read_events(spec.config.log.events);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0]["details"]["action"], "report (another process holds the read end)");
   EXPECT_EQ(lines[1]["event"], "init.killed");
@@ -284,9 +295,9 @@ TEST(EnlargePipe, RefusesWhenTheFdIsNoLongerTheBlockedPipe) {
   Pipe p = Pipe::create();
   struct stat st {};
   ASSERT_EQ(::fstat(p.write_end.get(), &st), 0);
-  EXPECT_THROW(enlarge_pipe("/proc", ::getpid(), p.write_end.get(), 131072, st.st_ino + 1), Error);
+  EXPECT_THROW(enlarge_pipe("/proc", identity(::getpid()), p.write_end.get(), st.st_ino + 1, 131072), Error);
   EXPECT_EQ(::fcntl(p.write_end.get(), F_GETPIPE_SZ), 65536);  // untouched
-  EnlargeResult r = enlarge_pipe("/proc", ::getpid(), p.write_end.get(), 131072, st.st_ino);
+  EnlargeResult r = enlarge_pipe("/proc", identity(::getpid()), p.write_end.get(), st.st_ino, 131072);
   EXPECT_EQ(r.size_after, 131072u);
 }
 

@@ -1,0 +1,53 @@
+#include "oci/runc_state.h"
+
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "oci/base/files.h"
+
+namespace rg {
+
+std::optional<RuncState> parse_runc_state(std::string_view text) {
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  try {
+    RuncState out;
+    const auto& pid = j.at("init_process_pid");
+    const auto& start = j.at("init_process_start");
+    out.init.pid = pid.get<pid_t>();
+    // runc writes a number; very old versions wrote a string.
+    out.init.start_time = start.is_string() ? std::stoull(start.get<std::string>()) : start.get<std::uint64_t>();
+    if (out.init.pid <= 0) return std::nullopt;
+    if (auto c = j.find("created"); c != j.end() && c->is_string()) out.created = c->get<std::string>();
+    if (auto config = j.find("config"); config != j.end() && config->is_object())
+      if (auto labels = config->find("labels"); labels != config->end() && labels->is_array())
+        for (const auto& label : *labels)
+          if (label.is_string() && label.get<std::string>().starts_with("bundle="))
+            out.bundle = label.get<std::string>().substr(7);
+    if (auto paths = j.find("cgroup_paths"); paths != j.end() && paths->is_object())
+      for (const auto& [subsystem, dir] : paths->items())
+        if (dir.is_string()) out.cgroup_paths[subsystem] = dir.get<std::string>();
+    return out;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+namespace {
+bool valid_id(const std::string& id) { return !id.empty() && id.find('/') == std::string::npos && id != "." && id != ".."; }
+}  // namespace
+
+bool runc_state_exists(const std::string& state_root, const std::string& id) {
+  struct stat st {};
+  return valid_id(id) && ::lstat((state_root + "/" + id + "/state.json").c_str(), &st) == 0;
+}
+
+std::optional<RuncState> read_runc_state(const std::string& state_root, const std::string& id) {
+  if (!valid_id(id)) return std::nullopt;
+  auto text = read_small_file(state_root + "/" + id + "/state.json", std::size_t{16} << 20);
+  if (!text) return std::nullopt;
+  return parse_runc_state(*text);
+}
+
+}  // namespace rg
