@@ -1,14 +1,17 @@
 #include "install/installer.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "install/diff.h"
+#include "install/toml_parse.h"
 #include "oci/guard/config.h"
 #include "oci/base/error.h"
 #include "oci/base/files.h"
@@ -74,11 +77,12 @@ void require_parent_dir(const std::string& path, Engine engine) {
   std::string dir = dirname_of(path);
   struct stat st {};
   if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return;
-  if (engine == Engine::Crio) {
-    // CRI-O reads its drop-in directory only if it exists; create it when CRI-O itself is configured here.
+  if (engine == Engine::Crio || engine == Engine::Podman) {
+    // CRI-O and podman read their drop-in directory only if it exists (podman's package does not create
+    // /etc/containers/containers.conf.d/); create it when the engine itself is configured here.
     struct stat etc {};
-    std::string crio_etc = dirname_of(dir);
-    if (::stat(crio_etc.c_str(), &etc) == 0 && S_ISDIR(etc.st_mode)) {
+    std::string engine_etc = dirname_of(dir);
+    if (::stat(engine_etc.c_str(), &etc) == 0 && S_ISDIR(etc.st_mode)) {
       if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw Error::from_errno("mkdir " + dir);
       return;
     }
@@ -97,6 +101,37 @@ void require_runtime_binary(const std::string& binary) {
   require_secure_stat(st, binary, "runtime binary");
 }
 
+// The containers.conf files podman 4.x reads around the drop-in `path`: the distribution's file, the
+// containers.conf the drop-in directory belongs to (/etc/containers/containers.conf for
+// /etc/containers/containers.conf.d/), then the directory's *.conf files in byte order (Go's sort.Strings).
+PodmanLayers podman_layers(const std::string& path, const std::string& distribution_conf) {
+  PodmanLayers layers;
+  auto add = [](std::vector<ContainersConfFile>& to, const std::string& file) {
+    if (auto text = read_if_exists(file)) to.push_back({file, std::move(*text)});
+  };
+  if (!distribution_conf.empty()) add(layers.before, distribution_conf);
+  const std::string dir = dirname_of(path);
+  if (!dir.ends_with(".d")) return layers;
+  add(layers.before, dir.substr(0, dir.size() - 2));
+  std::vector<std::string> names;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* entry = ::readdir(d)) {
+      std::string name = entry->d_name;
+      struct stat st {};
+      if (!name.ends_with(".conf") || ::stat((dir + "/" + name).c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;
+      names.push_back(std::move(name));
+    }
+    ::closedir(d);
+  }
+  std::sort(names.begin(), names.end());  // std::string compares as unsigned bytes, like Go
+  const std::string ours = path.substr(dir.size() + 1);
+  for (const auto& name : names) {
+    if (name < ours) add(layers.before, dir + "/" + name);
+    if (name > ours) add(layers.after, dir + "/" + name);
+  }
+  return layers;
+}
+
 EditedConfig edit_for(const InstallRequest& request, const std::optional<std::string>& original,
                       const std::string& path) {
   switch (request.engine) {
@@ -108,6 +143,8 @@ EditedConfig edit_for(const InstallRequest& request, const std::optional<std::st
                                     request.runtime, path);
     case Engine::Crio:
       return crio_dropin(request.runtime);
+    case Engine::Podman:
+      return podman_dropin(request.runtime, podman_layers(path, request.podman_distribution_conf), path);
   }
   throw Error("unknown engine");
 }
@@ -188,8 +225,10 @@ Outcome install(const InstallRequest& request) {
     }
     if (!request.dry_run) remove_record(paths);
   }
-  if (request.engine == Engine::Crio && current.content)
+  if ((request.engine == Engine::Crio || request.engine == Engine::Podman) && current.content) {
+    if (request.engine == Engine::Podman) parse_toml(*current.content, path);  // a broken file: name the position
     throw Error::refusal(path + " already exists and was not written by runc-guardctl; choose another --config");
+  }
 
   EditedConfig edited = edit_for(request, current.content, path);
   outcome.changed = true;
@@ -265,6 +304,14 @@ Outcome uninstall(const UninstallRequest& request) {
       break;
     case Engine::Crio:
       next_steps = {"restart CRI-O (systemctl restart crio) so it forgets the runtime"};
+      break;
+    case Engine::Podman:
+      next_steps = {"podman reads its configuration on every command: nothing to restart",
+                    "containers created with runtime \"" + record->info.runtime_name + "\" keep that name: once it "
+                    "is unregistered podman cannot stop them, and `podman rm -f` drops them from its database while "
+                    "they keep running. Remove them before uninstalling (podman ps -a --format "
+                    "'{{.ID}} {{.Names}}' lists them; podman inspect --format '{{.OCIRuntime}}' shows the runtime), "
+                    "or reinstall and remove them"};
       break;
   }
   outcome.notes.insert(outcome.notes.end(), next_steps.begin(), next_steps.end());
