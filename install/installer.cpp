@@ -73,19 +73,18 @@ std::string absolute(const std::string& path) {
   return std::string(cwd) + "/" + path;
 }
 
-void require_parent_dir(const std::string& path, Engine engine) {
+// Whether the config file's directory still has to be created (it is, only once nothing can be refused any
+// more and not on --dry-run). Refuses when the engine does not look configured on this node.
+bool parent_dir_missing(const std::string& path, Engine engine) {
   std::string dir = dirname_of(path);
   struct stat st {};
-  if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return;
+  if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return false;
   if (engine == Engine::Crio || engine == Engine::Podman) {
     // CRI-O and podman read their drop-in directory only if it exists (podman's package does not create
     // /etc/containers/containers.conf.d/); create it when the engine itself is configured here.
     struct stat etc {};
     std::string engine_etc = dirname_of(dir);
-    if (::stat(engine_etc.c_str(), &etc) == 0 && S_ISDIR(etc.st_mode)) {
-      if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw Error::from_errno("mkdir " + dir);
-      return;
-    }
+    if (::stat(engine_etc.c_str(), &etc) == 0 && S_ISDIR(etc.st_mode)) return true;
   }
   throw Error::refusal("directory " + dir + " does not exist: is " + std::string(engine_name(engine)) +
                        " installed on this node? (or pass --config PATH)");
@@ -111,7 +110,7 @@ PodmanLayers podman_layers(const std::string& path, const std::string& distribut
   };
   if (!distribution_conf.empty()) add(layers.before, distribution_conf);
   const std::string dir = dirname_of(path);
-  if (!dir.ends_with(".d")) return layers;
+  if (!dir.ends_with("/containers.conf.d")) return layers;  // not a directory podman reads drop-ins from
   add(layers.before, dir.substr(0, dir.size() - 2));
   std::vector<std::string> names;
   if (DIR* d = ::opendir(dir.c_str())) {
@@ -158,6 +157,7 @@ std::string diff_of(const std::optional<std::string>& before, const std::optiona
 struct LoadedRecord {
   InstallRecord info;
   FileOwnership original_ownership{0644, 0, 0};
+  bool created_dir = false;  // install created the file's directory (a drop-in directory)
   std::optional<std::string> original;
   std::string installed;
 };
@@ -176,6 +176,7 @@ std::optional<LoadedRecord> load_record(const RecordPaths& paths, Engine engine,
                    j.at("original_existed").get<bool>()};
     loaded.original_ownership = {j.at("original_mode").get<mode_t>(), j.at("original_uid").get<uid_t>(),
                                  j.at("original_gid").get<gid_t>()};
+    loaded.created_dir = j.value("created_dir", false);  // absent in records of older installs
   } catch (const Json::exception& e) {
     throw Error::refusal("install record " + paths.record() + " is damaged (" + e.what() + "); the backup of " +
                          config_path + " is " + paths.original());
@@ -200,7 +201,7 @@ void remove_record(const RecordPaths& paths) {
 Outcome install(const InstallRequest& request) {
   const std::string path = absolute(request.config_path.empty() ? default_config_path(request.engine) : request.config_path);
   require_runtime_binary(request.runtime.binary);
-  require_parent_dir(path, request.engine);
+  const bool create_dir = parent_dir_missing(path, request.engine);
   CurrentFile current = read_current(path);
   RecordPaths paths = record_paths(request.state_dir, request.engine, path);
   Outcome outcome{path, false, {}, {}};
@@ -250,8 +251,12 @@ Outcome install(const InstallRequest& request) {
                  {"original_mode", current.ownership.mode},
                  {"original_uid", current.ownership.uid},
                  {"original_gid", current.ownership.gid},
+                 {"created_dir", create_dir},
                  {"installed_at", std::time(nullptr)}};
   write_file_atomic(paths.record(), record.dump(2) + "\n", private_file);
+
+  if (create_dir && ::mkdir(dirname_of(path).c_str(), 0755) != 0 && errno != EEXIST)
+    throw Error::from_errno("mkdir " + dirname_of(path));
 
   write_file_atomic(path, edited.text, current.content ? std::optional<FileOwnership>(current.ownership)
                                                        : std::optional<FileOwnership>(FileOwnership{0644, 0, 0}),
@@ -291,6 +296,9 @@ Outcome uninstall(const UninstallRequest& request) {
   remove_record(paths);
   outcome.notes.push_back(record->original ? "restored the original " + path : "removed " + path +
                                                                                   " (it did not exist before install)");
+  // The drop-in directory install created goes too, unless something else was put there since.
+  if (!record->original && record->created_dir && ::rmdir(dirname_of(path).c_str()) == 0)
+    outcome.notes.push_back("removed " + dirname_of(path) + " (created by install)");
   std::vector<std::string> next_steps;
   switch (request.engine) {
     case Engine::Docker:

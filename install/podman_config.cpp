@@ -126,11 +126,11 @@ EditedConfig podman_dropin(const RuntimeRegistration& runtime, const PodmanLayer
     if (keys.supports_json && !contains(*keys.supports_json, runtime.name))
       result.notes.push_back(layer.path + " is read after " + path + " and sets engine.runtime_supports_json = " +
                              quoted_list(*keys.supports_json) + " without \"" + runtime.name +
-                             "\": podman will not pass --log-format=json to runc-guard (runc's errors reach users "
-                             "as raw log lines); add \"" + runtime.name + "\" there");
+                             "\": podman will not pass --log-format=json to " + runtime.name +
+                             " (runc's errors reach users as raw log lines); add \"" + runtime.name + "\" there");
     if (runtime.as_default && keys.default_runtime && *keys.default_runtime != runtime.name)
       result.notes.push_back(layer.path + " is read after " + path + " and sets engine.runtime = \"" +
-                             *keys.default_runtime + "\": runc-guard is not podman's default runtime");
+                             *keys.default_runtime + "\": " + runtime.name + " is not podman's default runtime");
     if (keys.defines_runtime)
       result.notes.push_back(layer.path + " is read after " + path + " and defines engine.runtimes." + runtime.name +
                              " itself: podman runs the binary named there");

@@ -148,7 +148,31 @@ TEST_F(PodmanInstaller, DropInRoundTripCreatesTheDirectoryPodmanDoesNotShip) {
   for (const auto& n : removed.notes) warned = warned || n.find("drops them from its database") != std::string::npos;
   EXPECT_TRUE(warned);
   EXPECT_EQ(get("containers/containers.conf"), testing::sample("containers-conf-operator.conf"));
+  // The directory install created is gone again: /etc/containers is as it was.
+  EXPECT_FALSE(fs::exists(dir_ / "etc/containers/containers.conf.d"));
   EXPECT_TRUE(fs::is_empty(dir_ / "state/podman" / (dir_ / "etc/containers/containers.conf.d").relative_path()));
+}
+
+TEST_F(PodmanInstaller, DryRunCreatesNoDirectory) {
+  auto request = podman_request();
+  request.dry_run = true;
+  auto outcome = install(request);
+  EXPECT_NE(outcome.diff.find("+++ " + (dir_ / "etc" / kDropIn).string() + " (runc-guard)"), std::string::npos) << outcome.diff;
+  EXPECT_FALSE(fs::exists(dir_ / "etc/containers/containers.conf.d"));
+  EXPECT_FALSE(fs::exists(dir_ / "state"));
+}
+
+TEST_F(PodmanInstaller, DirectoryThatExistedStays) {
+  fs::create_directories(dir_ / "etc/containers/containers.conf.d");
+  install(podman_request());
+  uninstall(uninstall_request(Engine::Podman, kDropIn));
+  EXPECT_TRUE(fs::is_directory(dir_ / "etc/containers/containers.conf.d"));
+  // A directory install created but someone else's drop-in moved into since: kept, with that drop-in.
+  fs::remove(dir_ / "etc/containers/containers.conf.d");
+  install(podman_request());
+  put("containers/containers.conf.d/zz-other.conf", "[engine]\n");
+  uninstall(uninstall_request(Engine::Podman, kDropIn));
+  EXPECT_EQ(get("containers/containers.conf.d/zz-other.conf"), "[engine]\n");
 }
 
 TEST_F(PodmanInstaller, SiblingDropInsInPodmansOrder) {
@@ -190,6 +214,10 @@ TEST_F(PodmanInstaller, RefusalsWriteNothing) {
   }
   EXPECT_FALSE(exists(kDropIn));
   EXPECT_FALSE(fs::exists(dir_ / "state"));
+  // Refused before the drop-in directory existed: it still does not.
+  fs::remove_all(dir_ / "etc/containers/containers.conf.d");
+  EXPECT_THROW(install(podman_request()), Error);
+  EXPECT_FALSE(fs::exists(dir_ / "etc/containers/containers.conf.d"));
 }
 
 TEST_F(PodmanInstaller, EditedAfterInstallNeedsForce) {
