@@ -10,6 +10,7 @@
 #                    caches land there; podman never passes --root: --runtime-flag is lost by conmon's
 #                    cleanup command)
 #   /var/log         a private tmpfs (runc-guard's default event log, for the default-config phase)
+#   /etc/runc-guard  a private empty tmpfs if the machine has one (that phase expects the built-in defaults)
 #   /var/lib         read-only (podman's image copy would create /var/lib/containers/cache whatever --root
 #                    says; read-only it falls back to a memory cache, and any other write fails the test)
 # podman runs with its own --root/--runroot/--tmpdir, vfs, cgroupfs under a cgroup parent of our own, file
@@ -20,9 +21,10 @@
 # root-owned wrapper registered as the runtime binary (sets RUNC_GUARD_CONFIG, execs runc-guard).
 #
 #  1. A drop-in podman cannot parse is refused by the installer with its position, nothing written.
-#  2. install --dry-run names the default drop-in path and writes nothing; install registers the wrapper;
-#     `podman --runtime runc-guard info` resolves it; runc keeps --log-format=json (the drop-in kept podman's
-#     built-in runtime_supports_json and added runc-guard).
+#  2. install --dry-run names the default drop-in path and writes nothing; install creates containers.conf.d
+#     (Debian's podman has none) and registers the wrapper; `podman --runtime runc-guard info` resolves it;
+#     runc keeps --log-format=json (the drop-in kept podman's built-in runtime_supports_json and added
+#     runc-guard); podman info's `--version` call is the only one that gets podman's environment.
 #  3. The same transcript through --runtime runc-guard and --runtime runc — run -d, exec (exit code,
 #     stdout/stderr, -i, -t, nonexistent binary), pause/unpause (freezer), exec while paused, top, update
 #     --memory (cgroup), stop (TERM handled), rm, failing creates (127 and 126), no-new-privileges, run -i
@@ -34,9 +36,10 @@
 #     --log-format=json and runc's error reaches the user as raw logrus text; runc-guard's own refusal
 #     (an insecure config) is a message through runc-guard, raw text through the other name.
 #  5. install --as-default with the real binary (no wrapper): podman info shows runc-guard and its
-#     --version; a container without --runtime runs through runc-guard with its default config (the
-#     private /run and /var/log show its caches and event log); uninstall removes the drop-in and podman
-#     is back on runc.
+#     --version, doctor the registration; a container without --runtime runs through runc-guard with its
+#     default config (its default seccomp cache appears in the private /run); uninstall leaves
+#     /etc/containers exactly as before install and podman back on runc; doctor still sees the
+#     registration by hand (runc-guard-nojson).
 #  6. No container, conmon, watchdog or cgroup is left behind; the event log shows no guard failure.
 set -euo pipefail
 
@@ -99,7 +102,8 @@ remove_tree() {
 
 # --- the private view of the machine ---------------------------------------------------------------------
 ETC="$T/etc-containers"
-mkdir -p "$ETC/containers.conf.d" "$T/cni" "$T/tmp" "$T/state" "$T/seccomp"
+# No containers.conf.d/: Debian's podman package does not ship it, and install creates it.
+mkdir -p "$ETC" "$T/cni" "$T/tmp" "$T/state" "$T/seccomp"
 printf '{"default": [{"type": "insecureAcceptAnything"}]}\n' >"$ETC/policy.json"
 cat >"$ETC/containers.conf" <<EOF
 # The test's /etc/containers/containers.conf (podman also reads /usr/share/containers/containers.conf).
@@ -242,6 +246,7 @@ LIBPOD_PARENT_BEFORE=$([ -e /sys/fs/cgroup/memory/libpod_parent ] && echo yes ||
 log "podman $(pm version --format '{{.Client.Version}}'), conmon $(conmon --version | sed -n 's/^conmon version //p'), $("$REAL_RUNC" --version | head -1); image imported"
 
 # --- 1. a drop-in podman cannot parse: refused with its position, nothing written -------------------------
+mkdir "$ETC/containers.conf.d"
 printf '[engine]\nruntime_supports_json = ["crun", "runc"\nevents_logger = "file"\n' >"$ETC/containers.conf.d/10-broken.conf"
 capture pm info
 [ "$RC" != 0 ] || fail "podman accepted the broken drop-in (the test's premise)"
@@ -253,16 +258,18 @@ log "podman:    $PODMAN_PARSE_ERR"
 log "installer: $ERR"
 assert_contains "$ERR" "nothing was changed" "install's error for the drop-in podman rejects"
 [ ! -e "$ETC/containers.conf.d/99-runc-guard.conf" ] && [ -z "$(ls -A "$T/state")" ] || fail "a refused install wrote something"
-rm "$ETC/containers.conf.d/10-broken.conf"
+rm -r "$ETC/containers.conf.d"
 
 # --- 2. install (default path, the wrapper as binary) -----------------------------------------------------
-# A runtime registered before ours under a name podman does not know to speak JSON: the reproduction in 4.
-printf '[engine.runtimes]\nrunc-guard-nojson = ["%s"]\n' "$WRAPPER" >"$ETC/containers.conf.d/50-nojson.conf"
+# The same wrapper under a name podman does not pass --log-format=json to: the reproduction in 4.
+printf 'runc-guard-nojson = ["%s"]\n' "$WRAPPER" >>"$ETC/containers.conf"  # [engine.runtimes] is its last table
+etc_snapshot() { (cd "$ETC" && find . -printf '%y %m %p\n' | sort && find . -type f -exec sha256sum {} + | sort); }
+ETC_BEFORE=$(etc_snapshot)
 capture "$GUARDCTL" install podman --binary "$WRAPPER" --state-dir "$T/state" --dry-run
 [ "$RC" = 0 ] || fail "install --dry-run failed: $ERR"
 assert_contains "$OUT" "+++ /etc/containers/containers.conf.d/99-runc-guard.conf (runc-guard)" "dry-run diff names podman's drop-in path"
 assert_contains "$OUT" "+runc-guard = [ \"$WRAPPER\" ]" "dry-run diff"
-[ ! -e "$ETC/containers.conf.d/99-runc-guard.conf" ] && [ -z "$(ls -A "$T/state")" ] || fail "--dry-run wrote something"
+[ ! -e "$ETC/containers.conf.d" ] && [ -z "$(ls -A "$T/state")" ] || fail "--dry-run wrote something"
 capture "$GUARDCTL" install podman --binary "$WRAPPER" --state-dir "$T/state"
 [ "$RC" = 0 ] || fail "install podman failed: $ERR"
 assert_contains "$OUT" "RUNC_GUARD_CONFIG does not reach it" "install's note on the runtime environment"
@@ -506,16 +513,11 @@ capture "$GUARDCTL" uninstall podman --state-dir "$T/state"
 [ "$RC" = 0 ] || fail "uninstall after --as-default failed: $ERR"
 [ ! -e "$DROPIN" ] && [ -z "$(find "$T/state" -type f)" ] || fail "uninstall left the drop-in or install state: $(find "$T/state" -type f)"
 assert_eq "runc|$REAL_RUNC" "$(pm info --format '{{.Host.OCIRuntime.Name}}|{{.Host.OCIRuntime.Path}}')" "podman's default runtime after uninstall"
-rm "$ETC/containers.conf.d/50-nojson.conf"
-assert_eq "$(sorted '{"engine":"podman","config":"/etc/containers/containers.conf.d/99-runc-guard.conf","registered":false,"by":""}')" \
-  "$(doctor_podman)" "doctor's podman entry after uninstall"
-# Registered by hand in the main containers.conf: doctor finds it there, podman resolves it.
-cp "$ETC/containers.conf" "$T/containers.conf.orig"
-printf 'runc-guard = ["%s"]\n' "$GUARD" >>"$ETC/containers.conf"  # [engine.runtimes] is its last table
-assert_eq "runc-guard|$GUARD" "$(pm --runtime runc-guard info --format '{{.Host.OCIRuntime.Name}}|{{.Host.OCIRuntime.Path}}')" "registration by hand"
+# /etc/containers as before install, the drop-in directory install created included.
+assert_eq "$ETC_BEFORE" "$(etc_snapshot)" "/etc/containers after uninstall"
+# What is left is a registration by hand: runc-guard-nojson in the main containers.conf.
 assert_eq "$(sorted '{"engine":"podman","config":"/etc/containers/containers.conf","registered":true,"by":"hand"}')" \
-  "$(doctor_podman)" "doctor's podman entry for a registration by hand"
-cp "$T/containers.conf.orig" "$ETC/containers.conf"
+  "$(doctor_podman)" "doctor's podman entry for the registration by hand"
 
 # --- 6. nothing left behind -------------------------------------------------------------------------------
 # runc-guard logs decisions only: with runc 1.1.5 on this kernel, healthy containers may log nothing.
