@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 
 #include "install/engine_configs.h"
+#include "install/toml_parse.h"
 #include "oci/base/error.h"
 
 namespace rg::install {
@@ -13,24 +14,6 @@ constexpr std::string_view kRuncShim = "io.containerd.runc.v2";
 
 std::string cri_plugin(int version) {
   return version >= 3 ? "io.containerd.cri.v1.runtime" : "io.containerd.grpc.v1.cri";
-}
-
-std::string format_toml(const toml::table& table) {
-  std::ostringstream out;
-  // Basic "…" strings and no indentation: what `containerd config default` users expect to read.
-  out << toml::toml_formatter{table, toml::format_flags::allow_unicode_strings};
-  return out.str();
-}
-
-toml::table parse_toml(std::string_view text, const std::string& path) {
-  try {
-    return toml::parse(text, std::string_view(path));
-  } catch (const toml::parse_error& e) {
-    std::ostringstream where;
-    where << e.source().begin.line << ":" << e.source().begin.column;
-    throw Error::refusal("cannot parse " + path + ":" + where.str() + ": " + std::string(e.description()) +
-                         "; nothing was changed");
-  }
 }
 
 // The table at `keys` below `root`, or nullptr when some level is missing. A level that exists but is not a

@@ -10,12 +10,13 @@ std::string_view engine_name(Engine engine) {
     case Engine::Docker: return "docker";
     case Engine::Containerd: return "containerd";
     case Engine::Crio: return "crio";
+    case Engine::Podman: return "podman";
   }
   return "?";
 }
 
 std::optional<Engine> parse_engine(std::string_view name) {
-  for (Engine e : {Engine::Docker, Engine::Containerd, Engine::Crio})
+  for (Engine e : kEngines)
     if (engine_name(e) == name) return e;
   return std::nullopt;
 }
@@ -26,6 +27,8 @@ std::string default_config_path(Engine engine) {
     case Engine::Containerd: return "/etc/containerd/config.toml";
     // 99-: drop-ins are applied in lexical order, so ours wins a default_runtime set by earlier files.
     case Engine::Crio: return "/etc/crio/crio.conf.d/99-runc-guard.conf";
+    // podman reads the drop-ins of /etc/containers/containers.conf.d/ in byte order; 99- is read last.
+    case Engine::Podman: return "/etc/containers/containers.conf.d/99-runc-guard.conf";
   }
   return {};
 }

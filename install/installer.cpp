@@ -1,14 +1,17 @@
 #include "install/installer.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "install/diff.h"
+#include "install/toml_parse.h"
 #include "oci/guard/config.h"
 #include "oci/base/error.h"
 #include "oci/base/files.h"
@@ -70,18 +73,18 @@ std::string absolute(const std::string& path) {
   return std::string(cwd) + "/" + path;
 }
 
-void require_parent_dir(const std::string& path, Engine engine) {
+// Whether the config file's directory still has to be created (it is, only once nothing can be refused any
+// more and not on --dry-run). Refuses when the engine does not look configured on this node.
+bool parent_dir_missing(const std::string& path, Engine engine) {
   std::string dir = dirname_of(path);
   struct stat st {};
-  if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return;
-  if (engine == Engine::Crio) {
-    // CRI-O reads its drop-in directory only if it exists; create it when CRI-O itself is configured here.
+  if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return false;
+  if (engine == Engine::Crio || engine == Engine::Podman) {
+    // CRI-O and podman read their drop-in directory only if it exists (podman's package does not create
+    // /etc/containers/containers.conf.d/); create it when the engine itself is configured here.
     struct stat etc {};
-    std::string crio_etc = dirname_of(dir);
-    if (::stat(crio_etc.c_str(), &etc) == 0 && S_ISDIR(etc.st_mode)) {
-      if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw Error::from_errno("mkdir " + dir);
-      return;
-    }
+    std::string engine_etc = dirname_of(dir);
+    if (::stat(engine_etc.c_str(), &etc) == 0 && S_ISDIR(etc.st_mode)) return true;
   }
   throw Error::refusal("directory " + dir + " does not exist: is " + std::string(engine_name(engine)) +
                        " installed on this node? (or pass --config PATH)");
@@ -97,6 +100,37 @@ void require_runtime_binary(const std::string& binary) {
   require_secure_stat(st, binary, "runtime binary");
 }
 
+// The containers.conf files podman 4.x reads around the drop-in `path`: the distribution's file, the
+// containers.conf the drop-in directory belongs to (/etc/containers/containers.conf for
+// /etc/containers/containers.conf.d/), then the directory's *.conf files in byte order (Go's sort.Strings).
+PodmanLayers podman_layers(const std::string& path, const std::string& distribution_conf) {
+  PodmanLayers layers;
+  auto add = [](std::vector<ContainersConfFile>& to, const std::string& file) {
+    if (auto text = read_if_exists(file)) to.push_back({file, std::move(*text)});
+  };
+  if (!distribution_conf.empty()) add(layers.before, distribution_conf);
+  const std::string dir = dirname_of(path);
+  if (!dir.ends_with("/containers.conf.d")) return layers;  // not a directory podman reads drop-ins from
+  add(layers.before, dir.substr(0, dir.size() - 2));
+  std::vector<std::string> names;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* entry = ::readdir(d)) {
+      std::string name = entry->d_name;
+      struct stat st {};
+      if (!name.ends_with(".conf") || ::stat((dir + "/" + name).c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;
+      names.push_back(std::move(name));
+    }
+    ::closedir(d);
+  }
+  std::sort(names.begin(), names.end());  // std::string compares as unsigned bytes, like Go
+  const std::string ours = path.substr(dir.size() + 1);
+  for (const auto& name : names) {
+    if (name < ours) add(layers.before, dir + "/" + name);
+    if (name > ours) add(layers.after, dir + "/" + name);
+  }
+  return layers;
+}
+
 EditedConfig edit_for(const InstallRequest& request, const std::optional<std::string>& original,
                       const std::string& path) {
   switch (request.engine) {
@@ -108,6 +142,8 @@ EditedConfig edit_for(const InstallRequest& request, const std::optional<std::st
                                     request.runtime, path);
     case Engine::Crio:
       return crio_dropin(request.runtime);
+    case Engine::Podman:
+      return podman_dropin(request.runtime, podman_layers(path, request.podman_distribution_conf), path);
   }
   throw Error("unknown engine");
 }
@@ -121,6 +157,7 @@ std::string diff_of(const std::optional<std::string>& before, const std::optiona
 struct LoadedRecord {
   InstallRecord info;
   FileOwnership original_ownership{0644, 0, 0};
+  bool created_dir = false;  // install created the file's directory (a drop-in directory)
   std::optional<std::string> original;
   std::string installed;
 };
@@ -139,6 +176,7 @@ std::optional<LoadedRecord> load_record(const RecordPaths& paths, Engine engine,
                    j.at("original_existed").get<bool>()};
     loaded.original_ownership = {j.at("original_mode").get<mode_t>(), j.at("original_uid").get<uid_t>(),
                                  j.at("original_gid").get<gid_t>()};
+    loaded.created_dir = j.value("created_dir", false);  // absent in records of older installs
   } catch (const Json::exception& e) {
     throw Error::refusal("install record " + paths.record() + " is damaged (" + e.what() + "); the backup of " +
                          config_path + " is " + paths.original());
@@ -163,7 +201,7 @@ void remove_record(const RecordPaths& paths) {
 Outcome install(const InstallRequest& request) {
   const std::string path = absolute(request.config_path.empty() ? default_config_path(request.engine) : request.config_path);
   require_runtime_binary(request.runtime.binary);
-  require_parent_dir(path, request.engine);
+  const bool create_dir = parent_dir_missing(path, request.engine);
   CurrentFile current = read_current(path);
   RecordPaths paths = record_paths(request.state_dir, request.engine, path);
   Outcome outcome{path, false, {}, {}};
@@ -188,8 +226,10 @@ Outcome install(const InstallRequest& request) {
     }
     if (!request.dry_run) remove_record(paths);
   }
-  if (request.engine == Engine::Crio && current.content)
+  if ((request.engine == Engine::Crio || request.engine == Engine::Podman) && current.content) {
+    if (request.engine == Engine::Podman) parse_toml(*current.content, path);  // a broken file: name the position
     throw Error::refusal(path + " already exists and was not written by runc-guardctl; choose another --config");
+  }
 
   EditedConfig edited = edit_for(request, current.content, path);
   outcome.changed = true;
@@ -211,8 +251,12 @@ Outcome install(const InstallRequest& request) {
                  {"original_mode", current.ownership.mode},
                  {"original_uid", current.ownership.uid},
                  {"original_gid", current.ownership.gid},
+                 {"created_dir", create_dir},
                  {"installed_at", std::time(nullptr)}};
   write_file_atomic(paths.record(), record.dump(2) + "\n", private_file);
+
+  if (create_dir && ::mkdir(dirname_of(path).c_str(), 0755) != 0 && errno != EEXIST)
+    throw Error::from_errno("mkdir " + dirname_of(path));
 
   write_file_atomic(path, edited.text, current.content ? std::optional<FileOwnership>(current.ownership)
                                                        : std::optional<FileOwnership>(FileOwnership{0644, 0, 0}),
@@ -252,6 +296,9 @@ Outcome uninstall(const UninstallRequest& request) {
   remove_record(paths);
   outcome.notes.push_back(record->original ? "restored the original " + path : "removed " + path +
                                                                                   " (it did not exist before install)");
+  // The drop-in directory install created goes too, unless something else was put there since.
+  if (!record->original && record->created_dir && ::rmdir(dirname_of(path).c_str()) == 0)
+    outcome.notes.push_back("removed " + dirname_of(path) + " (created by install)");
   std::vector<std::string> next_steps;
   switch (request.engine) {
     case Engine::Docker:
@@ -265,6 +312,14 @@ Outcome uninstall(const UninstallRequest& request) {
       break;
     case Engine::Crio:
       next_steps = {"restart CRI-O (systemctl restart crio) so it forgets the runtime"};
+      break;
+    case Engine::Podman:
+      next_steps = {"podman reads its configuration on every command: nothing to restart",
+                    "containers created with runtime \"" + record->info.runtime_name + "\" keep that name: once it "
+                    "is unregistered podman cannot stop them, and `podman rm -f` drops them from its database while "
+                    "they keep running. Remove them before uninstalling (podman ps -a --format "
+                    "'{{.ID}} {{.Names}}' lists them; podman inspect --format '{{.OCIRuntime}}' shows the runtime), "
+                    "or reinstall and remove them"};
       break;
   }
   outcome.notes.insert(outcome.notes.end(), next_steps.begin(), next_steps.end());

@@ -14,10 +14,12 @@ constexpr std::string_view kDefaultStateDir = "/var/lib/runc-guard/install";
 
 struct InstallRequest {
   Engine engine = Engine::Docker;
-  std::string config_path;  // empty: default_config_path(engine); for CRI-O the drop-in file
+  std::string config_path;  // empty: default_config_path(engine); for CRI-O and podman the drop-in file
   RuntimeRegistration runtime;
   bool dry_run = false;
   std::string state_dir = std::string(kDefaultStateDir);
+  // podman: the distribution's containers.conf, read before everything else (tests point it elsewhere).
+  std::string podman_distribution_conf = std::string(kPodmanDistributionConf);
 };
 
 struct UninstallRequest {

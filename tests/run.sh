@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need (Debian packages), builds runc-guard, and runs every test tier:
 # unit (GoogleTest), integration (built binaries against the real runc and kernel), e2e (real dockerd and
-# containerd). Usage: ./tests/run.sh [ctest args...], e.g. ./tests/run.sh -L unit
+# containerd, real podman and conmon). Usage: ./tests/run.sh [ctest args...], e.g. ./tests/run.sh -L unit
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,9 @@ PACKAGES=(
   libseccomp-dev nlohmann-json3-dev libboost-dev libmd-dev libcli11-dev
   libtomlplusplus-dev libgtest-dev libgmock-dev libcap-dev
   runc busybox-static docker.io containerd jq iproute2 util-linux file binutils python3 python3-yaml dpkg-dev
+  # podman 4.3 e2e (tests/e2e/podman_runtime.sh): no network, no rootless, no --init, so neither slirp4netns,
+  # uidmap nor catatonit; containers-common comes with podman and pulls a network stack (CNI plugins).
+  podman conmon
 )
 
 missing=()

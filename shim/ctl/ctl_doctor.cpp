@@ -14,13 +14,21 @@
 namespace rg {
 namespace {
 
+// Where a registration by hand or by a configuration manager would be: the file the installer writes and,
+// for podman, the main containers.conf as well (drop-ins are the installer's way, not everybody's).
+std::vector<std::string> registration_files(install::Engine engine) {
+  std::vector<std::string> files{install::default_config_path(engine)};
+  if (engine == install::Engine::Podman) files.push_back("/etc/containers/containers.conf");
+  return files;
+}
+
 // Which engines run runc-guard: install records first, then a plain mention of runc-guard in the engine's
 // config (registered by hand or by a configuration manager).
 CheckResult check_engine_registrations(const std::string& state_dir) {
   nlohmann::json engines = nlohmann::json::array();
   std::string summary;
   std::vector<std::string> insecure;
-  for (auto engine : {install::Engine::Docker, install::Engine::Containerd, install::Engine::Crio}) {
+  for (auto engine : install::kEngines) {
     std::string path = install::default_config_path(engine);
     std::string name(install::engine_name(engine));
     nlohmann::json entry = {{"engine", name}, {"config", path}};
@@ -31,12 +39,18 @@ CheckResult check_engine_registrations(const std::string& state_dir) {
       summary += (summary.empty() ? "" : ", ") + name + " (" + record->runtime_name + (record->as_default ? ", default" : "") + ")";
       binary = record->binary;
     } else {
-      std::string text;
-      try {
-        text = read_file(path);
-      } catch (const Error&) {
+      bool mentioned = false;
+      for (const auto& file : registration_files(engine)) {
+        std::string text;
+        try {
+          text = read_file(file);
+        } catch (const Error&) {
+        }
+        if (text.find("runc-guard") == std::string::npos) continue;
+        mentioned = true;
+        entry["config"] = file;
+        break;
       }
-      bool mentioned = text.find("runc-guard") != std::string::npos;
       entry.update({{"registered", mentioned}, {"by", mentioned ? "hand" : ""}});
       if (mentioned) summary += (summary.empty() ? "" : ", ") + name + " (by hand)";
     }
@@ -53,8 +67,8 @@ CheckResult check_engine_registrations(const std::string& state_dir) {
   if (!insecure.empty())
     return {"runc_guard.engines", CheckStatus::Fail, insecure.front(), "chown root and chmod go-w the runtime binary", data};
   if (summary.empty())
-    return {"runc_guard.engines", CheckStatus::Info, "not registered with docker, containerd or CRI-O",
-            "runc-guardctl install (docker|containerd|crio) [--as-default]", data};
+    return {"runc_guard.engines", CheckStatus::Info, "not registered with docker, containerd, CRI-O or podman",
+            "runc-guardctl install (docker|containerd|crio|podman) [--as-default]", data};
   return {"runc_guard.engines", CheckStatus::Ok, "registered with " + summary, "", data};
 }
 

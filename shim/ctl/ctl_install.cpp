@@ -50,12 +50,12 @@ install::Engine engine_of(const std::string& name) {
 }
 
 void add_common(CLI::App* cmd, EngineArg& arg) {
-  cmd->add_option("ENGINE", arg.engine, "docker, containerd or crio")
+  cmd->add_option("ENGINE", arg.engine, "docker, containerd, crio or podman")
       ->required()
-      ->check(CLI::IsMember({"docker", "containerd", "crio"}));
+      ->check(CLI::IsMember({"docker", "containerd", "crio", "podman"}));
   cmd->add_option("--config", arg.config,
                   "engine config file (default: /etc/docker/daemon.json, /etc/containerd/config.toml, "
-                  "/etc/crio/crio.conf.d/99-runc-guard.conf)");
+                  "/etc/crio/crio.conf.d/99-runc-guard.conf, /etc/containers/containers.conf.d/99-runc-guard.conf)");
   cmd->add_flag("--dry-run", arg.dry_run, "print the change as a unified diff; write nothing");
   cmd->add_option("--state-dir", arg.state_dir, "where backups and install records are kept")
       ->capture_default_str();
@@ -66,7 +66,7 @@ void add_common(CLI::App* cmd, EngineArg& arg) {
 void add_install_commands(CLI::App& app) {
   auto install_args = std::make_shared<EngineArg>();
   auto runtime = std::make_shared<install::RuntimeRegistration>();
-  auto* install_cmd = app.add_subcommand("install", "Register runc-guard as a runtime of docker, containerd or CRI-O");
+  auto* install_cmd = app.add_subcommand("install", "Register runc-guard as a runtime of docker, containerd, CRI-O or podman");
   add_common(install_cmd, *install_args);
   install_cmd->add_option("--name", runtime->name, "runtime name (the RuntimeClass handler)")->capture_default_str();
   install_cmd->add_flag("--as-default", runtime->as_default, "also make it the engine's default runtime");

@@ -1,5 +1,5 @@
 #pragma once
-// runc-guardctl install|uninstall (docker|containerd|crio).
+// runc-guardctl install|uninstall (docker|containerd|crio|podman).
 namespace CLI {
 class App;
 }

@@ -114,6 +114,129 @@ TEST_F(Installer, CrioDropInIsOursOnly) {
   EXPECT_EQ(get("10-operator.conf"), "[crio.runtime]\n");
 }
 
+// podman: our own drop-in in <etc>/containers/containers.conf.d/, computed from the files podman reads first.
+class PodmanInstaller : public Installer {
+ protected:
+  void SetUp() override {
+    Installer::SetUp();
+    fs::create_directories(dir_ / "etc/containers");
+  }
+  InstallRequest podman_request() {
+    auto r = install_request(Engine::Podman, kDropIn);
+    r.podman_distribution_conf = (dir_ / "usr-share-containers.conf").string();
+    return r;
+  }
+  static constexpr const char* kDropIn = "containers/containers.conf.d/99-runc-guard.conf";
+};
+
+TEST_F(PodmanInstaller, DropInRoundTripCreatesTheDirectoryPodmanDoesNotShip) {
+  put("containers/containers.conf", testing::sample("containers-conf-operator.conf"));
+  write_file_atomic((dir_ / "usr-share-containers.conf").string(), testing::sample("containers-common-0.50-containers.conf"));
+  ASSERT_FALSE(fs::exists(dir_ / "etc/containers/containers.conf.d"));
+  auto outcome = install(podman_request());
+  EXPECT_TRUE(outcome.changed);
+  EXPECT_NE(outcome.diff.find("+runtime_supports_json = [ \"crun\", \"runc\", \"youki\", \"runc-guard\" ]"),
+            std::string::npos) << outcome.diff;
+  EXPECT_NE(outcome.diff.find("+runc-guard = [ \"/bin/true\" ]"), std::string::npos) << outcome.diff;
+  EXPECT_EQ(mode_of(kDropIn), 0644u);
+  EXPECT_FALSE(install(podman_request()).changed);  // same request again: nothing to do
+
+  auto removed = uninstall(uninstall_request(Engine::Podman, kDropIn));
+  EXPECT_TRUE(removed.changed);
+  EXPECT_FALSE(exists(kDropIn));
+  bool warned = false;
+  for (const auto& n : removed.notes) warned = warned || n.find("drops them from its database") != std::string::npos;
+  EXPECT_TRUE(warned);
+  EXPECT_EQ(get("containers/containers.conf"), testing::sample("containers-conf-operator.conf"));
+  // The directory install created is gone again: /etc/containers is as it was.
+  EXPECT_FALSE(fs::exists(dir_ / "etc/containers/containers.conf.d"));
+  EXPECT_TRUE(fs::is_empty(dir_ / "state/podman" / (dir_ / "etc/containers/containers.conf.d").relative_path()));
+}
+
+TEST_F(PodmanInstaller, DryRunCreatesNoDirectory) {
+  auto request = podman_request();
+  request.dry_run = true;
+  auto outcome = install(request);
+  EXPECT_NE(outcome.diff.find("+++ " + (dir_ / "etc" / kDropIn).string() + " (runc-guard)"), std::string::npos) << outcome.diff;
+  EXPECT_FALSE(fs::exists(dir_ / "etc/containers/containers.conf.d"));
+  EXPECT_FALSE(fs::exists(dir_ / "state"));
+}
+
+TEST_F(PodmanInstaller, DirectoryThatExistedStays) {
+  fs::create_directories(dir_ / "etc/containers/containers.conf.d");
+  install(podman_request());
+  uninstall(uninstall_request(Engine::Podman, kDropIn));
+  EXPECT_TRUE(fs::is_directory(dir_ / "etc/containers/containers.conf.d"));
+  // A directory install created but someone else's drop-in moved into since: kept, with that drop-in.
+  fs::remove(dir_ / "etc/containers/containers.conf.d");
+  install(podman_request());
+  put("containers/containers.conf.d/zz-other.conf", "[engine]\n");
+  uninstall(uninstall_request(Engine::Podman, kDropIn));
+  EXPECT_EQ(get("containers/containers.conf.d/zz-other.conf"), "[engine]\n");
+}
+
+TEST_F(PodmanInstaller, SiblingDropInsInPodmansOrder) {
+  fs::create_directories(dir_ / "etc/containers/containers.conf.d/subdir.conf");  // directories are skipped
+  put("containers/containers.conf.d/10-site.conf", "[engine]\nruntime_supports_json = [\"runc\", \"crun\"]\n");
+  put("containers/containers.conf.d/98-ignored.txt", "not = [toml");  // not *.conf: podman does not read it
+  put("containers/containers.conf.d/zz-late.conf", "[engine]\nruntime_supports_json = [\"runc\"]\n");
+  auto outcome = install(podman_request());
+  EXPECT_NE(get(kDropIn).find("runtime_supports_json = [ \"runc\", \"crun\", \"runc-guard\" ]"), std::string::npos)
+      << get(kDropIn);
+  bool noted = false;
+  for (const auto& n : outcome.notes) noted = noted || n.find("zz-late.conf is read after") != std::string::npos;
+  EXPECT_TRUE(noted);
+  uninstall(uninstall_request(Engine::Podman, kDropIn));
+  EXPECT_FALSE(exists(kDropIn));
+}
+
+TEST_F(PodmanInstaller, RefusalsWriteNothing) {
+  // An existing drop-in that is not ours; a broken one has its position named.
+  fs::create_directories(dir_ / "etc/containers/containers.conf.d");
+  put(kDropIn, "[engine]\nruntime = \"crun\"\n");
+  EXPECT_THROW(install(podman_request()), Error);
+  put(kDropIn, "[engine\n");
+  try {
+    install(podman_request());
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("99-runc-guard.conf:1:"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(get(kDropIn), "[engine\n");
+  fs::remove(dir_ / "etc" / kDropIn);
+  // A broken containers.conf: podman cannot run, and we cannot know the list in effect.
+  put("containers/containers.conf", testing::sample("containers-conf-broken.conf"));
+  try {
+    install(podman_request());
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("containers/containers.conf:4:"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(exists(kDropIn));
+  EXPECT_FALSE(fs::exists(dir_ / "state"));
+  // Refused before the drop-in directory existed: it still does not.
+  fs::remove_all(dir_ / "etc/containers/containers.conf.d");
+  EXPECT_THROW(install(podman_request()), Error);
+  EXPECT_FALSE(fs::exists(dir_ / "etc/containers/containers.conf.d"));
+}
+
+TEST_F(PodmanInstaller, EditedAfterInstallNeedsForce) {
+  install(podman_request());
+  std::string edited = get(kDropIn) + "# operator was here\n";
+  put(kDropIn, edited);
+  EXPECT_THROW(uninstall(uninstall_request(Engine::Podman, kDropIn)), Error);
+  EXPECT_EQ(get(kDropIn), edited);
+  auto dry = uninstall_request(Engine::Podman, kDropIn);
+  dry.force = true;
+  dry.dry_run = true;
+  EXPECT_NE(uninstall(dry).diff.find("+++ /dev/null"), std::string::npos);
+  EXPECT_TRUE(exists(kDropIn));
+  auto forced = uninstall_request(Engine::Podman, kDropIn);
+  forced.force = true;
+  uninstall(forced);
+  EXPECT_FALSE(exists(kDropIn));
+}
+
 TEST_F(Installer, DryRunWritesNothing) {
   std::string original = testing::sample("containerd-1.6-default.toml");
   put("config.toml", original);
