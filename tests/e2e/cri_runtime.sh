@@ -20,7 +20,8 @@
 #     fs.pipe-user-pages-soft = 1 (restored on every exit path). Through handler rc93 `crictl start`
 #     hangs (bounded wait) with runc init in anon_pipe_write; cleaned up. Through handler runc-guard
 #     (runtime.path = rc93) `crictl start` returns within 1 s, the container runs with Seccomp: 2, and the
-#     event log has init.blocked and init.unstuck.
+#     event log has init.blocked and init.unstuck. The sysctl is machine-wide: an attempt spoiled by
+#     another test changing it meanwhile is retried (at most 3, logged).
 #  4. `runc-guardctl install containerd` on a copy of a real config.toml (containerd 1.6's default config,
 #     adapted to our private paths): containerd restarted on it, the installed handler runs a pod and a
 #     container through runc-guard.
