@@ -169,7 +169,7 @@ assert_recorded() {
   local id=$1 seen
   shift
   grep -F -- "$id" "$RECORDED" >"$E2E/recorded.id" || fail "no runc call for $id went through runc-guard (recorder log has none)"
-  grep -v "^marker=1 " "$E2E/recorded.id" >&2 && fail "runc calls for $id without runc-guard's marker (above)"
+  grep -Ev "^marker=[0-9]+\.1 " "$E2E/recorded.id" >&2 && fail "runc calls for $id without runc-guard's marker (above)"
   seen=$(recorded_commands "$id" | awk '!s[$0]++' | tr '\n' ' ')
   assert_eq "$* " "$seen" "runc commands (first use, in order) for $id through runc-guard"
 }

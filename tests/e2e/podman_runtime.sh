@@ -409,12 +409,12 @@ log "transcripts identical ($(grep -c '^== ' "$T/transcript.runc") steps)"
 # Every runc call for the runc-guard container went through runc-guard (its marker), in this order of
 # first use, with podman's --log-format=json and --log on the calls conmon makes (create, exec).
 grep -F -- "$GUARD_ID" "$T/recorded.guard" >"$T/recorded.id" || fail "no runc call for $GUARD_ID went through runc-guard"
-grep -v '^marker=1 ' "$T/recorded.id" >&2 && fail "runc calls for $GUARD_ID without runc-guard's marker (above)"
+grep -Ev '^marker=[0-9]+\.1 ' "$T/recorded.id" >&2 && fail "runc calls for $GUARD_ID without runc-guard's marker (above)"
 commands=$(awk '{ for (i = 2; i <= NF; i++) { if ($i ~ /^--(root|log|log-format)$/) { i++; continue } if ($i ~ /^-/) continue; print $i; break } }' "$T/recorded.id" | awk '!s[$0]++' | tr '\n' ' ')
 assert_eq "create start exec pause resume update kill delete " "$commands" "runc commands (first use, in order) for the runc-guard container"
-grep -q "^marker=1 --log-format=json --log [^ ]*/oci-log create .*$GUARD_ID\$" "$T/recorded.id" ||
+grep -Eq "^marker=[0-9]+\.1 --log-format=json --log [^ ]*/oci-log create .*$GUARD_ID\$" "$T/recorded.id" ||
   fail "runc-guard's create did not reach runc with podman's --log-format=json --log: $(grep ' create ' "$T/recorded.id")"
-grep -q "^marker=1 --log-format=json --log [^ ]*/oci-log exec " "$T/recorded.id" ||
+grep -Eq "^marker=[0-9]+\.1 --log-format=json --log [^ ]*/oci-log exec " "$T/recorded.id" ||
   fail "exec without --log-format=json: $(grep ' exec ' "$T/recorded.id" | head -2)"
 ! grep -qF -- "$RUNC_ID" "$T/recorded.guard" || fail "the --runtime runc container went through runc-guard"
 
@@ -444,7 +444,7 @@ NOJSON_ERR=$ERR
 assert_contains "$NOJSON_ERR" 'level=error msg="runc create failed: unable to start container process: exec: \"/nonexistent\": stat /nonexistent: no such file or directory"' \
   "runc's error through a name not in runtime_supports_json"
 [[ "$NOJSON_ERR" =~ time=\"[0-9T:-]+Z\" ]] || fail "no logrus timestamp in the raw error: $NOJSON_ERR"
-grep -q '^marker=1 create --bundle ' "$RECORDED" || fail "runc-guard-nojson's create: $(cat "$RECORDED")"
+grep -Eq '^marker=[0-9]+\.1 create --bundle ' "$RECORDED" || fail "runc-guard-nojson's create: $(cat "$RECORDED")"
 ! grep -q -- '--log' "$RECORDED" || fail "podman passed --log/--log-format to runc-guard-nojson: $(cat "$RECORDED")"
 log "through runc-guard:        $JSON_ERR"
 log "through runc-guard-nojson: $NOJSON_ERR"
