@@ -14,6 +14,7 @@
 #include "install/toml_parse.h"
 #include "oci/guard/config.h"
 #include "oci/base/error.h"
+#include "oci/base/text.h"
 #include "oci/base/files.h"
 
 namespace rg::install {
@@ -198,8 +199,17 @@ void remove_record(const RecordPaths& paths) {
 
 }  // namespace
 
+// Install records are JSON: a path that is not UTF-8 could not be recorded faithfully (nor an engine's
+// config name it reliably), so it is refused up front.
+void require_utf8(const std::string& value, std::string_view what) {
+  if (!valid_utf8(value)) throw Error::refusal(std::string(what) + " " + printable(value) + " is not valid UTF-8");
+}
+
 Outcome install(const InstallRequest& request) {
   const std::string path = absolute(request.config_path.empty() ? default_config_path(request.engine) : request.config_path);
+  require_utf8(path, "engine config");
+  require_utf8(request.runtime.binary, "runtime binary");
+  require_utf8(request.runtime.name, "runtime name");
   require_runtime_binary(request.runtime.binary);
   const bool create_dir = parent_dir_missing(path, request.engine);
   CurrentFile current = read_current(path);

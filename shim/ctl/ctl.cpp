@@ -5,6 +5,7 @@
 
 #include "oci/guard/config.h"
 #include "oci/base/error.h"
+#include "oci/base/text.h"
 #include "shim/ctl/ctl_doctor.h"
 #include "shim/ctl/ctl_install.h"
 #include "shim/ctl/seccomp_cli.h"
@@ -37,9 +38,14 @@ int run_ctl(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  } catch (const Error& e) {
-    std::cerr << "runc-guardctl: " << e.what() << "\n";
+    // --help/--version print and succeed; a wrong command line is a usage error (2), with CLI11's message.
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  } catch (const std::exception& e) {
+    std::cerr << "runc-guardctl: " << printable(e.what()) << "\n";
+    return 1;
+  } catch (...) {
+    std::cerr << "runc-guardctl: unexpected failure\n";
     return 1;
   }
   return 0;

@@ -9,6 +9,7 @@
 #include "install/installer.h"
 #include "oci/base/error.h"
 #include "oci/base/files.h"
+#include "oci/base/text.h"
 #include "shim/ctl/doctor.h"
 
 namespace rg {
@@ -104,13 +105,13 @@ void add_doctor_command(CLI::App& app) {
       std::string state_dir = args->state_dir;
       options.extra_checks.push_back([state_dir](const Config&) { return check_engine_registrations(state_dir); });
       DoctorReport report = run_doctor(options);
-      std::cout << (args->json ? report.to_json().dump(2) + "\n" : report.to_table());
+      std::cout << (args->json ? report.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n" : report.to_table());
       code = report.exit_code();
     } catch (const std::exception& e) {
       if (args->json)
-        std::cout << nlohmann::json{{"schema", 1}, {"result", "incomplete"}, {"exit_code", 2}, {"error", e.what()}}.dump(2) << "\n";
+        std::cout << nlohmann::json{{"schema", 1}, {"result", "incomplete"}, {"exit_code", 2}, {"error", e.what()}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       else
-        std::cerr << "runc-guardctl doctor: " << e.what() << "\n";
+        std::cerr << "runc-guardctl doctor: " << printable(e.what()) << "\n";
     }
     std::cout.flush();
     // The exit code is the result (0 healthy, 1 problems, 2 could not run): leave CLI11 here.

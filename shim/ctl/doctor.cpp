@@ -9,6 +9,7 @@
 
 #include "oci/base/error.h"
 #include "oci/base/files.h"
+#include "oci/base/text.h"
 #include "oci/kernel_release.h"
 #include "oci/runc_version.h"
 #include "seccomp/probe.h"
@@ -321,8 +322,10 @@ std::string DoctorReport::to_table() const {
   };
   std::string out = pad("STATUS", status_width) + "  " + pad("CHECK", id_width) + "  EVIDENCE\n";
   for (const auto& c : checks) {
-    out += pad(std::string(status_name(c.status)), status_width) + "  " + pad(c.id, id_width) + "  " + c.evidence + "\n";
-    if (!c.advice.empty()) out += std::string(status_width + 2 + id_width + 2, ' ') + "advice: " + c.advice + "\n";
+    // Evidence quotes container ids and paths: shown escaped, never as raw bytes on the operator's terminal.
+    out += pad(std::string(status_name(c.status)), status_width) + "  " + pad(printable(c.id), id_width) + "  " +
+           printable(c.evidence) + "\n";
+    if (!c.advice.empty()) out += std::string(status_width + 2 + id_width + 2, ' ') + "advice: " + printable(c.advice) + "\n";
   }
   return out;
 }

@@ -107,7 +107,7 @@ void run_export(const ExportArgs& a, std::ostream& out, bool out_is_terminal) {
   if (a.format == "bpf") {
     write_output(a.output, bytes_as_string(analysis.bpf), true, out, out_is_terminal);
   } else {
-    write_output(a.output, to_json(analysis.summary).dump(2) + "\n", false, out, out_is_terminal);
+    write_output(a.output, to_json(analysis.summary).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", false, out, out_is_terminal);
   }
 }
 
@@ -130,7 +130,7 @@ void run_inspect(const InspectArgs& a, std::ostream& out) {
     j["pipe_capacity"] = *v.pipe_capacity;
     j["hazard"] = v.hazardous;
     j["verdict"] = v.message;
-    out << j.dump(2) << "\n";
+    out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return;
   }
   auto join = [](const std::vector<std::string>& v) {
