@@ -10,6 +10,7 @@ PACKAGES=(
   libseccomp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libboost-dev libmd-dev libcli11-dev
   libtomlplusplus-dev libgtest-dev libgmock-dev libcap-dev
   runc busybox-static docker.io containerd jq iproute2 util-linux file binutils python3 python3-yaml dpkg-dev
+  strace tini
 )
 
 missing=()
