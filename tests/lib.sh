@@ -135,6 +135,26 @@ kmem_guard() { RUNC_GUARD_CONFIG="$T/config.json" FAKE_RUNC_RECORD="$T/record.js
 last_record() { [[ -s "$T/record.jsonl" ]] || fail "the fake runc never ran"; tail -n 1 "$T/record.jsonl"; }
 reset_records() { rm -f "$T/record.jsonl" "$T/events.jsonl" "$T/log.json"; }
 
+# ---- /proc/sys/fs/pipe-user-pages-soft (global: tests that lower it take one lock, machine-wide) ----
+PIPE_SOFT=/proc/sys/fs/pipe-user-pages-soft
+PIPE_SOFT_LOCK=/run/lock/runc-guard-tests-pipe-user-pages-soft.lock
+
+# lower_pipe_soft_limit VALUE: sets the limit for the rest of the test (again with VALUE, or back with
+# restore_pipe_soft_limit), restoring the value found on every exit path. Holds an exclusive flock on
+# $PIPE_SOFT_LOCK until the test exits (waits up to 10 min for another test holding it), so two tests
+# never change or restore it under each other.
+lower_pipe_soft_limit() {
+  [ -w "$PIPE_SOFT" ] || fail "$PIPE_SOFT is not writable"
+  if [ -z "${PIPE_SOFT_ORIGINAL:-}" ]; then
+    exec {PIPE_SOFT_LOCK_FD}>>"$PIPE_SOFT_LOCK"
+    flock -w 600 "$PIPE_SOFT_LOCK_FD" || fail "another test has held $PIPE_SOFT_LOCK for 10 minutes"
+    PIPE_SOFT_ORIGINAL=$(cat "$PIPE_SOFT")
+    on_exit restore_pipe_soft_limit
+  fi
+  echo "$1" >"$PIPE_SOFT"
+}
+restore_pipe_soft_limit() { [ -z "${PIPE_SOFT_ORIGINAL:-}" ] || echo "$PIPE_SOFT_ORIGINAL" >"$PIPE_SOFT"; }
+
 # ---- real runc releases (../shared/runtimes, unpacked into the build tree by tests/runtimes/unpack.sh) ----
 RG_RUNTIMES=${RG_RUNTIMES:-$RG_BUILD/runtimes}
 RUNC_RELEASES=(v1.0.0-rc10 v1.0.0-rc92 v1.0.0-rc93 v1.0.0-rc94 v1.0.0-rc95 v1.0.0 v1.0.3 v1.1.0 v1.1.12 v1.1.15)
