@@ -1,10 +1,15 @@
 # The seed incident with the real runc 1.0.0-rc93: no-new-privileges, the 3-architecture allow-list
-# (a 9024 B program) and uid 0 over /proc/sys/fs/pipe-user-pages-soft (set to 1 here, restored on every
-# exit path). Bare rc93's `start` and `exec` hang with `runc init` in anon_pipe_write; through runc-guard
-# (runtime.path = rc93) they return within 1 s, the watchdog logs init.blocked/init.unstuck, and the
-# container runs with exactly the filter rc93 loads when nothing blocks (read back from the kernel with
-# PTRACE_SECCOMP_GET_FILTER) and that filter acts (EPERM where the kernel alone says ENOSYS). Then 20 such
-# containers are created and started in parallel through runc-guard.
+# (a 9024 B program) and uid 0 over /proc/sys/fs/pipe-user-pages-soft (set to 1 here under the machine-wide
+# lock, restored on every exit path).
+#  * bare rc93: `start` and `exec` hang with `runc init` in anon_pipe_write, write(2) of the whole program;
+#    `runc-guardctl doctor` reports the hung init and `doctor --unstick` completes the hung start;
+#  * through runc-guard (runtime.path = rc93): start, exec, exec -d, run -d and run return within 1 s,
+#    init.blocked/init.unstuck are logged and counted, runc's --log stays empty, and every container
+#    process runs rc93's whole filter — read back from the kernel (PTRACE_SECCOMP_GET_FILTER): rc93's
+#    -ENOSYS stub plus the compiled program byte for byte, as rc93 loads it when nothing blocks — which acts
+#    (EPERM where the kernel alone says ENOSYS, in the x86_64 and the i386 part of the program);
+#  * observe mode leaves the init blocked and logs; watchdog.unstick=false kills it at the deadline;
+#  * 20 containers created and started in parallel through runc-guard all return within 1 s.
 source "$(dirname "$0")/../lib.sh"
 
 RC93=$(runc_release v1.0.0-rc93)
@@ -88,16 +93,38 @@ whole_filter() {
 # ---- Without runc-guard: start and exec hang ----
 set_pipe_soft_limit 1
 "$RC93" --root "$ROOT" create --bundle "$WORK/b" bare </dev/null >/dev/null 2>&1 || fail "bare create failed"
-rc=0
-timeout 3 "$RC93" --root "$ROOT" start bare || rc=$?
-[ "$rc" = 124 ] || fail "bare rc93 start returned $rc within 3 s: no hang reproduced"
+"$RC93" --root "$ROOT" start bare </dev/null >"$WORK/bare-start.out" 2>&1 &
+start_pid=$!
+sleep 3
+kill -0 $start_pid 2>/dev/null || fail "bare rc93 start returned within 3 s: no hang reproduced ($(cat "$WORK/bare-start.out"))"
 pid=$(init_pid_of bare)
 expect_eq "$(cat "/proc/$pid/comm")/$(cat "/proc/$pid/wchan")" "runc:[2:INIT]/anon_pipe_write" "bare init blocked"
 # write(2) of the whole program at once: syscall 1, third argument its size.
 read -r nr _ _ count _ <"/proc/$pid/syscall"
 expect_eq "$nr $((count))" "1 $PROGRAM_BYTES" "the blocked syscall (write, bytes)"
-"$RC93" --root "$ROOT" delete --force bare
 echo "ok: bare rc93 start hangs (3 s): init in anon_pipe_write, write($PROGRAM_BYTES B)"
+
+# doctor on the hung node (no runc-guard in the call path): reports the blocked init and its 2-page pipe;
+# --unstick frees it losslessly: the hung start completes and the container runs with the whole filter.
+rc=0
+"$GUARDCTL" doctor --json >"$WORK/doctor.json" || rc=$?
+[ "$rc" = 1 ] || fail "doctor exit $rc with a blocked init (want 1)"
+jq -e --argjson pid "$pid" '.checks[] | select(.id == "init.blocked" and .data.pid == $pid)
+  | .status == "fail" and .data.pipe_capacity == 8192 and .data.read_end_held_by_init == true' "$WORK/doctor.json" >/dev/null ||
+  fail "doctor did not report blocked init $pid: $(jq -c '[.checks[] | select(.id | startswith("init"))]' "$WORK/doctor.json")"
+kill -0 $start_pid 2>/dev/null || fail "doctor without --unstick touched the init"
+"$GUARDCTL" doctor --json --unstick >"$WORK/unstick.json" || true
+jq -e --argjson pid "$pid" '.checks[] | select(.id == "init.blocked" and .data.pid == $pid) | .status == "ok"' "$WORK/unstick.json" >/dev/null ||
+  fail "doctor --unstick not ok: $(jq -c '[.checks[] | select(.id | startswith("init"))]' "$WORK/unstick.json")"
+timeout 5 tail --pid=$start_pid -f /dev/null || fail "the hung start did not finish after doctor --unstick"
+rc=0
+wait $start_pid || rc=$?
+[ "$rc" = 0 ] || fail "the hung start exited $rc after doctor --unstick: $(cat "$WORK/bare-start.out")"
+expect_eq "$(cat "/proc/$pid/comm") $(field "$pid" Seccomp)" "sleep 2" "the un-stuck container process"
+"$PROBE" dump "$pid" "$WORK/bare.bpf" >/dev/null
+whole_filter "the container un-stuck by doctor" "$WORK/bare.bpf"
+"$RC93" --root "$ROOT" delete --force bare
+echo "ok: doctor reports the blocked init (pipe 8192 B); doctor --unstick: the hung start completed, whole filter loaded"
 
 "$RC93" --root "$ROOT" exec ref /bin/true </dev/null 2>/dev/null &
 exec_pid=$!
