@@ -175,7 +175,7 @@ constexpr RuncIssueInfo kIssues[] = {
      "after systemctl daemon-reload, devices without a /dev/char/M:m (or /dev/block) link lose their cgroup "
      "permission (GPU containers: \"Failed to initialize NVML: Unknown Error\")",
      "keep runc-guard's device-link guard on, or run nvidia-ctk system create-dev-char-symlinks; upgrade runc"},
-    {RuncIssue::KmemLimitsIgnored, "runc-ignores-kmem", IssueSeverity::Info, {between(r(1, 1, 0), kNewest)}, 1, "",
+    {RuncIssue::KmemLimitsIgnored, "runc-ignores-kmem", IssueSeverity::Info, {between(rc(94), kNewest)}, 1, "",
      "kernel-memory limits are ignored by runc itself (it warns and drops them)", ""},
     {RuncIssue::ExeCopiedPerInit, "runc-copies-binary", IssueSeverity::Info, {between(r(1, 1, 15), before(1, 2, 0))}, 1,
      "", "every runc init copies the ~10 MB runc binary into memory", "runc-guard's keeper avoids the copy"},

@@ -67,7 +67,7 @@ enum class RuncIssue {
   Cve2025_31133,         // masked paths/ /dev/console / procfs writes redirected (with -52565, -52881)
   SeccompExportHang,     // runc init blocks exporting seccomp into a 2-page pipe
   ImplicitKmemAccounting,// every memory cgroup it creates gets kmem accounting (memcg ID leak < 4.0)
-  KmemLimitsIgnored,     // kernel-memory limits are ignored (and warned about) by runc itself
+  KmemLimitsIgnored,     // kernel-memory limits are ignored (and warned about) by runc itself (rc94 on)
   FreezeLeftOnKill,      // killed around Set(), it leaves the cgroup FROZEN (systemd driver, cgroup v1)
   FreezeLeftOnKillCgroupfs,  // the same with the cgroupfs driver
   DeleteForceKeepsFrozen,// `delete --force` does not thaw a frozen container first

@@ -29,8 +29,8 @@ need jq busybox
 RG_EXIT_HOOKS=()
 on_exit() { RG_EXIT_HOOKS+=("$*"); }
 run_exit_hooks() {
-  local i
-  for ((i = ${#RG_EXIT_HOOKS[@]} - 1; i >= 0; i--)); do eval "${RG_EXIT_HOOKS[$i]}" || true; done
+  local _rg_hook  # a name no hook uses (a hook's own loop variable would move this loop)
+  for ((_rg_hook = ${#RG_EXIT_HOOKS[@]} - 1; _rg_hook >= 0; _rg_hook--)); do eval "${RG_EXIT_HOOKS[$_rg_hook]}" || true; done
 }
 trap run_exit_hooks EXIT
 
@@ -134,6 +134,27 @@ kmem_guard() { RUNC_GUARD_CONFIG="$T/config.json" FAKE_RUNC_RECORD="$T/record.js
 
 last_record() { [[ -s "$T/record.jsonl" ]] || fail "the fake runc never ran"; tail -n 1 "$T/record.jsonl"; }
 reset_records() { rm -f "$T/record.jsonl" "$T/events.jsonl" "$T/log.json"; }
+
+# ---- /proc/sys/fs/pipe-user-pages-soft (global: tests that change it take one lock, machine-wide) ----
+PIPE_SOFT=/proc/sys/fs/pipe-user-pages-soft
+PIPE_SOFT_LOCK=/run/lock/runc-guard-tests-pipe-user-pages-soft.lock
+PIPE_SOFT_DEFAULT=16384  # the kernel's default
+
+# set_pipe_soft_limit VALUE: sets the limit for the rest of the test (again with VALUE, or back with
+# restore_pipe_soft_limit), restoring the value found on every exit path. Holds an exclusive flock on
+# $PIPE_SOFT_LOCK until the test exits (waits up to 10 min for another test holding it), so two tests
+# never change or restore it under each other.
+set_pipe_soft_limit() {
+  [ -w "$PIPE_SOFT" ] || fail "$PIPE_SOFT is not writable"
+  if [ -z "${PIPE_SOFT_ORIGINAL:-}" ]; then
+    exec {PIPE_SOFT_LOCK_FD}>>"$PIPE_SOFT_LOCK"
+    flock -w 600 "$PIPE_SOFT_LOCK_FD" || fail "another test has held $PIPE_SOFT_LOCK for 10 minutes"
+    PIPE_SOFT_ORIGINAL=$(cat "$PIPE_SOFT")
+    on_exit restore_pipe_soft_limit
+  fi
+  echo "$1" >"$PIPE_SOFT"
+}
+restore_pipe_soft_limit() { [ -z "${PIPE_SOFT_ORIGINAL:-}" ] || echo "$PIPE_SOFT_ORIGINAL" >"$PIPE_SOFT"; }
 
 # ---- real runc releases (../shared/runtimes, unpacked into the build tree by tests/runtimes/unpack.sh) ----
 RG_RUNTIMES=${RG_RUNTIMES:-$RG_BUILD/runtimes}

@@ -10,6 +10,7 @@ bool runc_ignores_kmem(InvocationContext& ctx, const KmemFinding& f) {
   if (!runc || !affected(runc->version, RuncIssue::KmemLimitsIgnored)) return false;
   nlohmann::json details = f.details;
   details["runc_version"] = runc->text;
+  details["policy"] = ctx.config.kernel_memory.policy == KmemPolicy::Reject ? "reject" : "strip";
   details["reason"] = "runc " + runc->text + " ignores kernel-memory limits itself; nothing to change";
   ctx.events.emit("kmem.ignored_by_runc", details);
   return true;

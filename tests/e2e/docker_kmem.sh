@@ -1,5 +1,5 @@
-# End-to-end: the kernel-memory guard (issue 5) under a real dockerd + containerd and the real runc 1.0.3, a
-# release that applies kmem limits (runc 1.1.x ignores them itself, and runc-guard leaves it alone there).
+# End-to-end: the kernel-memory guard (issue 5) under a real dockerd + containerd and the real runc 1.0.0-rc93,
+# a release that applies kmem limits (rc94 and later ignore them themselves; runc-guard leaves those alone).
 #
 # This VM runs a 6.x kernel, so runc-guard is told it runs 3.10.0-1160.el7 (kernel_memory.kernel_release)
 # and we assert on what runc was asked to do — the bundle's config.json while the container runs, the
@@ -13,8 +13,8 @@
 #     A container without --kernel-memory logs no kmem event.
 #  3. policy reject: `docker run --kernel-memory 64M` fails, docker's stderr carries runc-guard's error,
 #     event kmem.rejected; a container without --kernel-memory still runs.
-REAL_RUNC=${RG_RUNTIMES:-${RG_BUILD:?}/runtimes}/runc-v1.0.3
-[ -x "$REAL_RUNC" ] || { echo "FAIL: real runc v1.0.3 not found at $REAL_RUNC (../shared/runtimes unpacked by the build)" >&2; exit 1; }
+REAL_RUNC=${RG_RUNTIMES:-${RG_BUILD:?}/runtimes}/runc-v1.0.0-rc93
+[ -x "$REAL_RUNC" ] || { echo "FAIL: real runc v1.0.0-rc93 not found at $REAL_RUNC (../shared/runtimes unpacked by the build)" >&2; exit 1; }
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 EL7=3.10.0-1160.el7.x86_64

@@ -5,7 +5,9 @@ source "$(dirname "$0")/../lib.sh"
 T=$(make_workdir)
 EVENTS="$T/events.jsonl"
 
-RUNC=$(fake_probe_runc 1.0.3)  # a release that applies kmem limits (rc94 … 1.0.x)
+# A runc that honours explicit kmem limits (before rc94; rc94 and later ignore them, kmem_real_runc.sh) and
+# does not switch accounting on by itself (before rc5), so no memory cgroup is pre-created here.
+RUNC=$(fake_probe_runc 1.0.0-rc4)
 G=(--root "$T/state" --log "$T/log.json" --log-format json)
 KMEM="$SHARED_TESTDATA/kmem.config.json"
 
