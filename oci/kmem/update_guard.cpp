@@ -168,11 +168,10 @@ class KmemUpdateGuard final : public Guard {
     int input = STDIN_FILENO;
     bool stream = true;  // what we read is gone from the input: it must be handed on, whatever happens
     if (!from_stdin) {
-      file.reset(::open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+      // Opened as runc opens it (a FIFO waits for its writer, as it would for runc): the caller chose it.
+      file.reset(::open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
       struct stat st {};
       if (!file || ::fstat(file.get(), &st) != 0) return;  // runc reports an unreadable file itself
-      // Blocking reads from here on (a FIFO's writer may be slow); O_NONBLOCK only kept open() from waiting.
-      ::fcntl(file.get(), F_SETFL, ::fcntl(file.get(), F_GETFL) & ~O_NONBLOCK);
       input = file.get();
       stream = !S_ISREG(st.st_mode);
     }

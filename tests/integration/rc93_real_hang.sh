@@ -107,13 +107,13 @@ echo "ok: bare rc93 start hangs (3 s): init in anon_pipe_write, write($PROGRAM_B
 # doctor on the hung node (no runc-guard in the call path): reports the blocked init and its 2-page pipe;
 # --unstick frees it losslessly: the hung start completes and the container runs with the whole filter.
 rc=0
-"$GUARDCTL" doctor --json >"$WORK/doctor.json" || rc=$?
+"$GUARDCTL" doctor --json --runc-root "$ROOT" >"$WORK/doctor.json" || rc=$?
 [ "$rc" = 1 ] || fail "doctor exit $rc with a blocked init (want 1)"
 jq -e --argjson pid "$pid" '.checks[] | select(.id == "init.blocked" and .data.pid == $pid)
   | .status == "fail" and .data.pipe_capacity == 8192 and .data.read_end_held_by_init == true' "$WORK/doctor.json" >/dev/null ||
   fail "doctor did not report blocked init $pid: $(jq -c '[.checks[] | select(.id | startswith("init"))]' "$WORK/doctor.json")"
 kill -0 $start_pid 2>/dev/null || fail "doctor without --unstick touched the init"
-"$GUARDCTL" doctor --json --unstick >"$WORK/unstick.json" || true
+"$GUARDCTL" doctor --json --unstick --runc-root "$ROOT" >"$WORK/unstick.json" || true
 jq -e --argjson pid "$pid" '.checks[] | select(.id == "init.blocked" and .data.pid == $pid) | .status == "ok"' "$WORK/unstick.json" >/dev/null ||
   fail "doctor --unstick not ok: $(jq -c '[.checks[] | select(.id | startswith("init"))]' "$WORK/unstick.json")"
 timeout 5 tail --pid=$start_pid -f /dev/null || fail "the hung start did not finish after doctor --unstick"

@@ -1,4 +1,6 @@
 #pragma once
+#include <sys/file.h>
+#include <sys/stat.h>
 #include "temp_dir.h"
 // Shared helpers of the seccomp_*_test.cpp files: profile loading and generation, a direct (file) export,
 // a forked child that is always killed and reaped, a temp dir, and a scoped pipe-user-pages-soft change that
@@ -165,7 +167,14 @@ class ScopedPipeUserPagesSoft {
  public:
   static constexpr const char* kPath = "/proc/sys/fs/pipe-user-pages-soft";
 
+  // The same lock tests/lib.sh's set_pipe_soft_limit takes: the limit is machine-wide, so two tests (ctest -j,
+  // a shell test beside the unit tier) must never change or restore it under each other.
+  static constexpr const char* kLock = "/run/lock/runc-guard-tests-pipe-user-pages-soft.lock";
+
   explicit ScopedPipeUserPagesSoft(unsigned long value) {
+    ::mkdir("/run/lock", 0755);
+    lock_.reset(::open(kLock, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (!lock_ || ::flock(lock_.get(), LOCK_EX) != 0) throw std::runtime_error(std::string("cannot lock ") + kLock);
     original_ = read_value();
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
@@ -225,6 +234,7 @@ class ScopedPipeUserPagesSoft {
 
   unsigned long original_ = 0;
   UniqueFd alive_;
+  UniqueFd lock_;  // declared last: released after the restore
   pid_t guardian_ = -1;
 };
 
