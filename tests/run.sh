@@ -13,7 +13,7 @@ PACKAGES=(
   # podman 4.3 e2e (tests/e2e/podman_runtime.sh): no network, no rootless, no --init, so neither slirp4netns,
   # uidmap nor catatonit; containers-common comes with podman and pulls a network stack (CNI plugins).
   podman conmon
-  strace tini
+  strace tini inotify-tools
 )
 
 missing=()
