@@ -75,7 +75,15 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  nlohmann::json record{{"argv", args}, {"stdin", nullptr}, {"resources", nullptr}};
+  // The fds above 2 it was exec'd with (what runc-guard passed on), before this program opens anything.
+  nlohmann::json fds = nlohmann::json::array();
+  for (int fd = 3; fd < 1024; ++fd) {
+    char link[64], target[256];
+    std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = ::readlink(link, target, sizeof target - 1);
+    if (n > 0) fds.push_back(std::to_string(fd) + " " + std::string(target, static_cast<std::size_t>(n)));
+  }
+  nlohmann::json record{{"argv", args}, {"stdin", nullptr}, {"resources", nullptr}, {"fds", fds}};
   if (parsed.command == "update") {
     if (auto r = parsed.flag_value("resources"); r && !r->empty()) {
       if (*r == "-") {

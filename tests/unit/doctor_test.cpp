@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "oci/base/files.h"
+#include "oci/base/text.h"
 #include "shim/ctl/doctor.h"
 #include "oci/runc_version.h"
 
@@ -178,6 +179,27 @@ TEST(DoctorReport, ExitCodeAndJson) {
   std::string table = report.to_table();
   EXPECT_NE(table.find("STATUS  CHECK  EVIDENCE\nok      a      fine\n"), std::string::npos) << table;
   EXPECT_NE(table.find("\n               advice: do y\n"), std::string::npos) << table;
+}
+
+}  // namespace
+}  // namespace rg
+
+namespace rg {
+namespace {
+
+// Container ids and paths in evidence come from outside: the table escapes them, JSON stays valid.
+TEST(DoctorOutput, HostileBytesAreEscapedInTheTableAndValidInJson) {
+  DoctorReport report;
+  report.checks.push_back({"init.blocked", CheckStatus::Fail, "container \xff\xfe\x1b[31mred\x1b[0m \xc2\x9b" "2J",
+                           "kill \x07it", {{"container_id", "\xff\x1b"}}});
+  const std::string table = report.to_table();
+  EXPECT_EQ(table.find('\x1b'), std::string::npos) << table;
+  EXPECT_EQ(table.find('\x07'), std::string::npos) << table;
+  EXPECT_EQ(table.find("\xc2\x9b"), std::string::npos) << "8-bit CSI reached the table";
+  EXPECT_NE(table.find("container \\xff\\xfe\\x1b[31mred"), std::string::npos) << table;
+  const std::string json = report.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  EXPECT_TRUE(valid_utf8(json));
+  EXPECT_FALSE(nlohmann::json::parse(json, nullptr, false).is_discarded());
 }
 
 }  // namespace
