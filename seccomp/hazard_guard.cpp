@@ -16,6 +16,8 @@ std::string_view on_hazard_name(OnHazard policy) {
   return "watch";
 }
 
+}  // namespace
+
 class HazardGuard final : public rg::Guard {
  public:
   std::string_view name() const override { return "seccomp_hazard"; }
@@ -105,8 +107,8 @@ class HazardGuard final : public rg::Guard {
   std::string deferred_profile_;  // a profile the cache did not have: compiled in the watchdog
 };
 
-}  // namespace
-
-std::unique_ptr<rg::Guard> make_hazard_guard() { return std::make_unique<HazardGuard>(); }
-
 }  // namespace rg::seccomp
+
+namespace rg {
+std::unique_ptr<Guard> make_seccomp_hazard_guard() { return std::make_unique<seccomp::HazardGuard>(); }
+}  // namespace rg

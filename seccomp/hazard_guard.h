@@ -8,8 +8,8 @@
 
 #include "oci/guard/guard.h"
 
-namespace rg::seccomp {
+namespace rg {
 
-std::unique_ptr<rg::Guard> make_hazard_guard();
+std::unique_ptr<Guard> make_seccomp_hazard_guard();
 
-}  // namespace rg::seccomp
+}  // namespace rg

@@ -77,7 +77,9 @@ class KmemAccountingGuard final : public Guard {
 
 }  // namespace
 
-std::unique_ptr<Guard> make_kmem_accounting_guard(std::string runc_version_cache_dir) {
+std::unique_ptr<Guard> make_kmem_accounting_guard() { return make_kmem_accounting_guard_caching_in(""); }
+
+std::unique_ptr<Guard> make_kmem_accounting_guard_caching_in(std::string runc_version_cache_dir) {
   return std::make_unique<KmemAccountingGuard>(std::move(runc_version_cache_dir));
 }
 

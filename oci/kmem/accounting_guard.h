@@ -15,7 +15,8 @@
 
 namespace rg {
 
+std::unique_ptr<Guard> make_kmem_accounting_guard();
 // `runc_version_cache_dir`: where `runc --version` answers are cached (tests point it elsewhere).
-std::unique_ptr<Guard> make_kmem_accounting_guard(std::string runc_version_cache_dir = std::string(kRuncVersionCacheDir));
+std::unique_ptr<Guard> make_kmem_accounting_guard_caching_in(std::string runc_version_cache_dir);
 
 }  // namespace rg

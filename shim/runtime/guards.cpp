@@ -1,21 +1,17 @@
 #include "shim/runtime/guards.h"
 
-#include "oci/kmem/accounting_guard.h"
-#include "oci/kmem/spec_guard.h"
-#include "oci/kmem/update_guard.h"
-#include "seccomp/hazard_guard.h"
-
 namespace rg {
+
+#define RG_GUARD(name, factory) std::unique_ptr<Guard> factory();
+#include "shim/runtime/guard_list.def"
+#undef RG_GUARD
+
 namespace {
 
 constexpr GuardRegistration kGuards[] = {
-    // Before accounting: stripping changes what runc sees.
-    {"kmem_spec", make_kmem_spec_guard},
-    {"kmem_update", make_kmem_update_guard},
-    {"seccomp_hazard", seccomp::make_hazard_guard},
-    // Last: the only guard that changes the filesystem (mkdir in the memory cgroup), so no later guard can
-    // refuse the create after it.
-    {"kmem_accounting", [] { return make_kmem_accounting_guard(); }},
+#define RG_GUARD(name, factory) {name, factory},
+#include "shim/runtime/guard_list.def"
+#undef RG_GUARD
 };
 
 }  // namespace

@@ -345,7 +345,7 @@ class KmemAccountingGuardTest : public RealMemoryCgroup {
     argv.insert(argv.end(), extra_global.begin(), extra_global.end());
     for (std::string a : {"create", "--bundle", dir_.path().c_str(), "ctr1"}) argv.push_back(a);
     Invocation inv(config, argv, dir_.path(), runc);
-    auto guard = make_kmem_accounting_guard(dir_ / "runc-version-cache");
+    auto guard = make_kmem_accounting_guard_caching_in(dir_ / "runc-version-cache");
     guard->before_runc(inv.ctx);
     Result r{inv.flushed_events(), std::move(guard), base_};
     std::filesystem::remove(dir_ / "events.jsonl");

@@ -52,7 +52,7 @@ class SeccompHazardGuard : public ::testing::Test {
     InvocationContext ctx(cfg, argv, log, events);
     ctx.guard_policy = cfg.policy_of("seccomp_hazard", GuardPolicy::Enforce);
     GuardRun out;
-    out.guard = make_hazard_guard();
+    out.guard = make_seccomp_hazard_guard();
     EXPECT_TRUE(out.guard->applies(ctx.args()));
     try {
       out.guard->before_runc(ctx);
@@ -82,7 +82,7 @@ class SeccompHazardGuard : public ::testing::Test {
 };
 
 TEST_F(SeccompHazardGuard, AppliesToCreateAndRunOnly) {
-  auto guard = make_hazard_guard();
+  auto guard = make_seccomp_hazard_guard();
   auto parse = [](std::vector<std::string> v) { return parse_runc_args(v); };
   EXPECT_TRUE(guard->applies(parse({"runc", "create", "--bundle", "/b", "id"})));
   EXPECT_TRUE(guard->applies(parse({"runc", "run", "id"})));
