@@ -142,6 +142,26 @@ ParsedFlag parse_flag(std::span<const std::string> argv, std::size_t i, std::spa
 
 }  // namespace
 
+std::vector<std::string> without_flags(std::vector<std::string> argv, std::vector<const ParsedFlag*> flags) {
+  // Last first, so that earlier indexes stay valid.
+  std::sort(flags.begin(), flags.end(), [](auto* a, auto* b) { return a->index > b->index; });
+  for (const ParsedFlag* f : flags) {
+    auto first = argv.begin() + static_cast<std::ptrdiff_t>(f->index);
+    argv.erase(first, first + static_cast<std::ptrdiff_t>(f->span));
+  }
+  return argv;
+}
+
+std::vector<std::string> with_flag_value(std::vector<std::string> argv, const ParsedFlag& flag, const std::string& value) {
+  if (flag.span == 2) {
+    argv[flag.index + 1] = value;
+  } else {
+    std::string& arg = argv[flag.index];
+    arg = arg.substr(0, arg.find('=') + 1) + value;
+  }
+  return argv;
+}
+
 std::optional<bool> parse_go_bool(std::string_view text) {
   static constexpr std::array<std::string_view, 6> truthy{"1", "t", "T", "TRUE", "true", "True"};
   static constexpr std::array<std::string_view, 6> falsy{"0", "f", "F", "FALSE", "false", "False"};

@@ -86,6 +86,12 @@ struct RuncArgs {
 // argv[0] is the program name and is skipped. Never throws: runc itself reports bad flags.
 RuncArgs parse_runc_args(std::span<const std::string> argv);
 
+// argv edits that keep every other argument (and the flag's spelling) as it was.
+// `flags` must come from a parse of `argv`. Removes each flag with its value slot.
+std::vector<std::string> without_flags(std::vector<std::string> argv, std::vector<const ParsedFlag*> flags);
+// Points a value flag at `value`: "-r X" / "--resources=X" become "-r VALUE" / "--resources=VALUE".
+std::vector<std::string> with_flag_value(std::vector<std::string> argv, const ParsedFlag& flag, const std::string& value);
+
 // Go's strconv.ParseBool, as urfave/cli uses it for "--flag=value" on bool flags.
 std::optional<bool> parse_go_bool(std::string_view text);
 

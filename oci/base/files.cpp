@@ -1,6 +1,7 @@
 #include "oci/base/files.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -135,6 +136,25 @@ void write_file_atomic(const std::string& link_or_path, std::string_view content
     if (dirfd) ::fsync(dirfd.get());  // durability of the rename; the replace itself is already atomic
   }
   step_done("dir_fsync");
+}
+
+UniqueFd fd_with_content(std::string_view content, bool close_on_exec, const char* name) {
+  UniqueFd memfd(::memfd_create(name, close_on_exec ? MFD_CLOEXEC : 0));
+  if (memfd) {
+    write_all(memfd.get(), content, name);
+    if (::lseek(memfd.get(), 0, SEEK_SET) != 0) throw Error::from_errno("lseek memfd");
+    return memfd;
+  }
+  if (errno != ENOSYS) throw Error::from_errno("memfd_create");
+  // CentOS 7's 3.10 kernels have no memfd_create: a pipe holds the document if it fits its buffer.
+  int fds[2];
+  if (::pipe2(fds, close_on_exec ? O_CLOEXEC : 0) != 0) throw Error::from_errno("pipe2");
+  UniqueFd read_end(fds[0]);
+  UniqueFd write_end(fds[1]);
+  if (content.size() > 65536 && ::fcntl(write_end.get(), F_SETPIPE_SZ, static_cast<int>(content.size())) < 0)
+    throw Error::from_errno("enlarge pipe for " + std::to_string(content.size()) + " bytes of " + std::string(name));
+  write_all(write_end.get(), content, name);
+  return read_end;
 }
 
 }  // namespace rg

@@ -49,6 +49,11 @@ void write_file_atomic(const std::string& path, std::string_view content,
 
 std::string dirname_of(const std::string& path);
 
+// A readable fd positioned at the start of `content`: a memfd named `name` (a pipe where memfd_create is
+// missing, e.g. CentOS 7's 3.10). Without close_on_exec it survives into runc, which opens it as
+// /proc/self/fd/N. Throws rg::Error.
+UniqueFd fd_with_content(std::string_view content, bool close_on_exec, const char* name = "runc-guard-document");
+
 // Test hook: called with the name of each step of write_file_atomic as it completes ("created", "written",
 // "chmod", "chown", "fsync", "renamed", "dir_fsync"), so tests can kill -9 the process exactly there.
 using AtomicWriteStepHook = void (*)(std::string_view step);

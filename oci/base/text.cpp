@@ -25,6 +25,17 @@ std::size_t utf8_sequence(std::string_view s) {
 
 }  // namespace
 
+std::vector<std::string_view> split(std::string_view text, char sep) {
+  std::vector<std::string_view> out;
+  std::size_t pos = 0;
+  for (;;) {
+    std::size_t next = text.find(sep, pos);
+    out.push_back(text.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
+    if (next == std::string_view::npos) return out;
+    pos = next + 1;
+  }
+}
+
 bool valid_utf8(std::string_view text) {
   while (!text.empty()) {
     std::size_t n = utf8_sequence(text);

@@ -139,6 +139,8 @@ class Guard {
   // The policy when the config names none (may depend on the runc release: ctx.runc_build()). A guard
   // with its own policy keys (kernel_memory.policy, seccomp.on_hazard) keeps Enforce here and reads them.
   virtual GuardPolicy default_policy(InvocationContext&) const { return GuardPolicy::Enforce; }
+  // The runc issue this guard is a virtual patch for (doctor lists them), if any.
+  virtual std::optional<RuncIssue> patches() const { return std::nullopt; }
 
   virtual void before_runc(InvocationContext&) {}
   virtual void before_start(StartContext&) {}

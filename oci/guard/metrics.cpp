@@ -28,6 +28,8 @@ std::string_view help_for(std::string_view name) {
       {metric::kInitKilled, "runc init processes killed at the init deadline."},
       {metric::kGuardRefused, "Invocations refused by a guard (runc never ran), by guard."},
       {metric::kGuardFailed, "Internal guard failures that failed open (runc ran unguarded), by guard."},
+      {metric::kVirtualPatch, "Invocations a virtual patch found a runc CVE's trigger in, by CVE and action (refused, stripped, observed)."},
+      {metric::kRepairs, "Node-killer repairs and refusals by the watchdog guards, by guard and action."},
   };
   for (const auto& [metric_name, help] : kHelp)
     if (metric_name == name) return help;

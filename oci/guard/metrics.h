@@ -27,6 +27,8 @@ constexpr std::string_view kInitUnstuck = "runc_guard_init_unstuck_total";
 constexpr std::string_view kInitKilled = "runc_guard_init_killed_total";
 constexpr std::string_view kGuardRefused = "runc_guard_guard_refused_total";    // {guard}
 constexpr std::string_view kGuardFailed = "runc_guard_guard_failed_total";      // {guard} (failed open)
+constexpr std::string_view kVirtualPatch = "runc_guard_virtual_patch_total";   // {cve, action}
+constexpr std::string_view kRepairs = "runc_guard_repairs_total";              // {guard, action}
 }  // namespace metric
 
 constexpr std::string_view kMetricsFileName = "runc_guard.prom";

@@ -5,41 +5,11 @@
 
 #include "oci/base/error.h"
 #include "oci/base/files.h"
+#include "oci/base/text.h"
+#include "oci/proc/mountinfo.h"
 
 namespace rg {
 namespace {
-
-std::vector<std::string_view> split(std::string_view text, char sep) {
-  std::vector<std::string_view> out;
-  std::size_t pos = 0;
-  for (;;) {
-    std::size_t next = text.find(sep, pos);
-    out.push_back(text.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
-    if (next == std::string_view::npos) return out;
-    pos = next + 1;
-  }
-}
-
-bool has_token(std::string_view list, std::string_view token) {
-  for (std::string_view t : split(list, ','))
-    if (t == token) return true;
-  return false;
-}
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape_mountinfo(std::string_view s) {
-  auto oct = [](char c) { return c >= '0' && c <= '7'; };
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && oct(s[i + 1]) && oct(s[i + 2]) && oct(s[i + 3])) {
-      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
-      i += 3;
-      continue;
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
 
 std::string join_path(std::string_view base, std::string_view rel) {
   std::string out(base);
@@ -55,14 +25,10 @@ std::string join_path(std::string_view base, std::string_view rel) {
 std::optional<MemoryHierarchy> parse_memory_hierarchy(std::string_view mountinfo, std::string_view cgroup) {
   MemoryHierarchy h;
   bool found_mount = false;
-  for (std::string_view line : split(mountinfo, '\n')) {
-    std::size_t dash = line.find(" - ");
-    if (dash == std::string_view::npos) continue;
-    std::vector<std::string_view> pre = split(line.substr(0, dash), ' ');
-    std::vector<std::string_view> post = split(line.substr(dash + 3), ' ');
-    if (pre.size() < 5 || post.size() < 3 || post[0] != "cgroup" || !has_token(post[2], "memory")) continue;
-    h.root = unescape_mountinfo(pre[3]);
-    h.mountpoint = unescape_mountinfo(pre[4]);
+  for (const MountEntry& m : parse_mountinfo(mountinfo)) {
+    if (m.fstype != "cgroup" || !has_token(m.super_options, "memory")) continue;
+    h.root = m.root;
+    h.mountpoint = m.mount_point;
     found_mount = true;
     break;  // runc takes the first match too
   }

@@ -71,48 +71,11 @@ UpdateResources filter_update_resources(std::string_view text) {
   return out;
 }
 
-UniqueFd fd_with_content(std::string_view content, bool close_on_exec) {
-  UniqueFd memfd(::memfd_create("runc-guard-update-resources", close_on_exec ? MFD_CLOEXEC : 0));
-  if (memfd) {
-    write_all(memfd.get(), content, "update resources");
-    if (::lseek(memfd.get(), 0, SEEK_SET) != 0) throw Error::from_errno("lseek memfd");
-    return memfd;
-  }
-  if (errno != ENOSYS) throw Error::from_errno("memfd_create");
-  // CentOS 7's 3.10 kernels have no memfd_create: a pipe holds the document if it fits its buffer.
-  int fds[2];
-  if (::pipe2(fds, close_on_exec ? O_CLOEXEC : 0) != 0) throw Error::from_errno("pipe2");
-  UniqueFd read_end(fds[0]);
-  UniqueFd write_end(fds[1]);
-  if (content.size() > 65536 && ::fcntl(write_end.get(), F_SETPIPE_SZ, static_cast<int>(content.size())) < 0)
-    throw Error::from_errno("enlarge pipe for " + std::to_string(content.size()) + " bytes of update resources");
-  write_all(write_end.get(), content, "update resources");
-  return read_end;
-}
 
 namespace {
 
 bool is_kernel_memory_flag(const ParsedFlag& f) {
   return f.known && (f.name == "kernel-memory" || f.name == "kernel-memory-tcp");
-}
-
-// Removes the given flags (each with its value slot) from argv, last first so indexes stay valid.
-void erase_flags(std::vector<std::string>& argv, std::vector<const ParsedFlag*> flags) {
-  std::sort(flags.begin(), flags.end(), [](auto* a, auto* b) { return a->index > b->index; });
-  for (const ParsedFlag* f : flags) {
-    auto first = argv.begin() + static_cast<std::ptrdiff_t>(f->index);
-    argv.erase(first, first + static_cast<std::ptrdiff_t>(f->span));
-  }
-}
-
-// Points the resources flag at `path`, keeping its spelling ("-r X", "--resources=X").
-void replace_flag_value(std::vector<std::string>& argv, const ParsedFlag& flag, const std::string& path) {
-  if (flag.span == 2) {
-    argv[flag.index + 1] = path;
-    return;
-  }
-  std::string& arg = argv[flag.index];
-  arg = arg.substr(0, arg.find('=') + 1) + path;
 }
 
 class KmemUpdateGuard final : public Guard {
@@ -148,7 +111,7 @@ class KmemUpdateGuard final : public Guard {
     if (runc_ignores_kmem(ctx, finding)) return;
     if (!enact_kmem_decision(ctx, policy == KmemPolicy::Reject, finding)) return;
     std::vector<std::string> argv = ctx.argv();
-    erase_flags(argv, kmem_flags);
+    argv = without_flags(argv, kmem_flags);
     ctx.set_argv(std::move(argv));
     report_kmem_stripped(ctx, finding);
   }
@@ -209,7 +172,7 @@ class KmemUpdateGuard final : public Guard {
     // One fd for runc, holding exactly what it should read: for consumed input this must work, or runc
     // would run with the input eaten — refuse instead.
     try {
-      UniqueFd fd = doc.complete ? fd_with_content(deliver, from_stdin) : relay_through_pipe(doc.text, input, from_stdin);
+      UniqueFd fd = doc.complete ? fd_with_content(deliver, from_stdin, "runc-guard-update-resources") : relay_through_pipe(doc.text, input, from_stdin);
       if (from_stdin) {
         if (ctx.replacement_stdin >= 0) ::close(ctx.replacement_stdin);
         ctx.replacement_stdin = fd.release();
@@ -217,7 +180,7 @@ class KmemUpdateGuard final : public Guard {
         // Not close-on-exec: runc (this very process after exec) opens it by path.
         std::vector<std::string> argv = ctx.argv();
         const std::string path = "/proc/self/fd/" + std::to_string(fd.get());
-        replace_flag_value(argv, resources_flag, path);
+        argv = with_flag_value(argv, resources_flag, path);
         ctx.set_argv(std::move(argv));
         if (stripped) stripped->details["replaced_by"] = path;
         (void)fd.release();  // owned by runc from the exec on

@@ -52,7 +52,5 @@ struct UpdateResources {
 // only the first JSON value, and what follows is kept verbatim).
 UpdateResources filter_update_resources(std::string_view text);
 
-// A readable fd positioned at the start of `content` (memfd; pipe where memfd_create is missing).
-UniqueFd fd_with_content(std::string_view content, bool close_on_exec);
 
 }  // namespace rg
