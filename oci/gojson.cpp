@@ -262,8 +262,8 @@ class Parser {
         continue;
       }
       // Raw bytes: the scanner accepts any; Go's unquote turns what is not UTF-8 into U+FFFD, byte by byte.
-      std::size_t end = s_.find('"', i_);
-      auto [rune, size] = decode_rune(s_.substr(i_, (end == std::string_view::npos ? s_.size() : end) - i_));
+      // (A rune is at most 4 bytes, and neither '"' nor '\\' is a continuation byte, so 4 bytes are enough.)
+      auto [rune, size] = decode_rune(s_.substr(i_, 4));
       put_utf8(out, rune);
       i_ += size;
     }
