@@ -510,6 +510,13 @@ void decode_into(const Value& v, const Type& t, nlohmann::ordered_json& out, boo
       if (present && composite(*t.elem))
         throw Error::undecodable(path + ": given more than once (Go versions decode a repeated list of objects "
                                  "differently)");
+      // A null element leaves what the reused slice held at that index (also past its old length, within its
+      // capacity: an earlier, longer occurrence) — not in the view, so no single reading either.
+      if (present && !out.empty())
+        for (const auto& item : v.items)
+          if (item.kind == Value::Kind::Null)
+            throw Error::undecodable(path + ": given more than once with a null element (Go keeps an earlier "
+                                     "element there)");
       auto a = nlohmann::ordered_json::array();
       for (std::size_t k = 0; k < v.items.size(); ++k) {
         nlohmann::ordered_json element = zero_of(*t.elem);
