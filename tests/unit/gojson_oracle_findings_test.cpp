@@ -37,6 +37,13 @@ TEST(GoJsonOracleFindings, RepeatedListWithNullElementIsRefused) {
   EXPECT_EQ(masked(R"({"linux":{"maskedPaths":["/a"],"maskedPaths":[],"maskedPaths":[null]}})"), nlohmann::ordered_json({""}));
 }
 
+// linux.seccomp.flags is read by the seccomp guard: decoded as Go's []LinuxSeccompFlag (strings).
+TEST(GoJsonOracleFindings, SeccompFlagsAreStrings) {
+  EXPECT_TRUE(undecodable(R"({"linux":{"seccomp":{"flags":[1]}}})"));
+  EXPECT_EQ(Spec::parse(R"({"linux":{"seccomp":{"flags":[null,"F"]}}})").view()["linux"]["seccomp"]["flags"],
+            nlohmann::ordered_json({"", "F"}));
+}
+
 // Raw bytes are decoded rune by rune from at most 4 bytes (it used to search for the closing quote for each
 // non-ASCII character: quadratic time in the string's length).
 TEST(GoJsonOracleFindings, RawUtf8IsDecodedInLinearTime) {
