@@ -13,6 +13,9 @@ PACKAGES=(
   # podman 4.3 e2e (tests/e2e/podman_runtime.sh): no network, no rootless, no --init, so neither slirp4netns,
   # uidmap nor catatonit; containers-common comes with podman and pulls a network stack (CNI plugins).
   podman conmon
+  # the Go oracle for runc-guard's JSON reader (tests/integration/json_oracle.sh): Go's encoding/json and the
+  # runtime-spec Go types runc decodes into
+  golang-go golang-github-opencontainers-specs-dev
 )
 
 missing=()
