@@ -262,8 +262,8 @@ class Parser {
         continue;
       }
       // Raw bytes: the scanner accepts any; Go's unquote turns what is not UTF-8 into U+FFFD, byte by byte.
-      std::size_t end = s_.find('"', i_);
-      auto [rune, size] = decode_rune(s_.substr(i_, (end == std::string_view::npos ? s_.size() : end) - i_));
+      // (A rune is at most 4 bytes, and neither '"' nor '\\' is a continuation byte, so 4 bytes are enough.)
+      auto [rune, size] = decode_rune(s_.substr(i_, 4));
       put_utf8(out, rune);
       i_ += size;
     }
@@ -510,6 +510,13 @@ void decode_into(const Value& v, const Type& t, nlohmann::ordered_json& out, boo
       if (present && composite(*t.elem))
         throw Error::undecodable(path + ": given more than once (Go versions decode a repeated list of objects "
                                  "differently)");
+      // A null element leaves what the reused slice held at that index (also past its old length, within its
+      // capacity: an earlier, longer occurrence) — not in the view, so no single reading either.
+      if (present && !out.empty())
+        for (const auto& item : v.items)
+          if (item.kind == Value::Kind::Null)
+            throw Error::undecodable(path + ": given more than once with a null element (Go keeps an earlier "
+                                     "element there)");
       auto a = nlohmann::ordered_json::array();
       for (std::size_t k = 0; k < v.items.size(); ++k) {
         nlohmann::ordered_json element = zero_of(*t.elem);

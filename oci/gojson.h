@@ -18,7 +18,8 @@
 // strings decoded as Go decodes them; decode() turns that tree into the view a Go program would have
 // after decoding into a given Go type (Schema), as nlohmann JSON with the canonical field names: absent
 // for nil/unset, present for set values. What the view cannot say exactly is an error: a type error
-// (runc refuses the file), or a slice field given twice (Go versions fill such slices differently).
+// (runc refuses the file), a slice of structs given twice (Go versions fill such slices differently), or
+// a list given again with a null element (Go keeps the element the reused slice held there).
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>

@@ -83,7 +83,7 @@ constexpr Type kSyscall{GoKind::Struct, 64, nullptr, kSyscallFields};
 constexpr Type kSyscalls{GoKind::Slice, 64, &kSyscall};
 constexpr Field kSeccompFields[] = {
     {"defaultAction", &kString}, {"defaultErrnoRet", &kAny}, {"architectures", &kStrings},
-    {"flags", &kAny},            {"listenerPath", &kAny},    {"listenerMetadata", &kAny},
+    {"flags", &kStrings},        {"listenerPath", &kAny},    {"listenerMetadata", &kAny},
     {"syscalls", &kSyscalls},
 };
 constexpr Type kSeccomp{GoKind::Struct, 64, nullptr, kSeccompFields};

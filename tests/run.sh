@@ -14,6 +14,9 @@ PACKAGES=(
   # uidmap nor catatonit; containers-common comes with podman and pulls a network stack (CNI plugins).
   podman conmon
   strace tini inotify-tools
+  # the Go oracle for runc-guard's JSON reader (tests/integration/json_oracle.sh): Go's encoding/json and the
+  # runtime-spec Go types runc decodes into
+  golang-go golang-github-opencontainers-specs-dev
 )
 
 missing=()
