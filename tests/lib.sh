@@ -156,6 +156,9 @@ set_pipe_soft_limit() {
 }
 restore_pipe_soft_limit() { [ -z "${PIPE_SOFT_ORIGINAL:-}" ] || echo "$PIPE_SOFT_ORIGINAL" >"$PIPE_SOFT"; }
 
+# Every virtual patch enforced whatever the runc release: transparency tests must never trip one.
+RG_PATCHES_ENFORCED=$(cat "$RG_SOURCE/tests/data/patches-enforced.json")
+
 # ---- real runc releases (../shared/runtimes, unpacked into the build tree by tests/runtimes/unpack.sh) ----
 RG_RUNTIMES=${RG_RUNTIMES:-$RG_BUILD/runtimes}
 RUNC_RELEASES=(v1.0.0-rc10 v1.0.0-rc92 v1.0.0-rc93 v1.0.0-rc94 v1.0.0-rc95 v1.0.0 v1.0.3 v1.1.0 v1.1.12 v1.1.15)

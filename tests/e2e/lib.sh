@@ -113,8 +113,11 @@ write_rg_config() {
   mv -f "$RUNC_GUARD_CONFIG.new" "$RUNC_GUARD_CONFIG"
 }
 # The config every test starts from: the real runc and an event log in the temp dir.
+# Every virtual patch enforced whatever the runc release: the engines' configs must never trip one.
+RG_PATCHES_ENFORCED=$(cat "$RG_SOURCE/tests/data/patches-enforced.json")
 base_rg_config() {
-  jq -n --arg runc "$REAL_RUNC" --arg events "$RG_EVENTS" '{runtime: {path: $runc}, log: {events: $events}}'
+  jq -n --arg runc "$REAL_RUNC" --arg events "$RG_EVENTS" --argjson g "$RG_PATCHES_ENFORCED" \
+    '{runtime: {path: $runc}, log: {events: $events}, guards: $g}'
 }
 
 # events_for ID EVENT: event-log lines for container ID with event name EVENT (JSON lines).

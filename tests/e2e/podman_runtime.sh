@@ -216,8 +216,8 @@ exec '$GUARD' "\$@"
 EOF
 chmod 0755 "$RECORDER" "$WRAPPER"
 write_rg_config() {
-  jq -n --arg runc "$1" --arg events "$RG_EVENTS" --arg cache "$T/seccomp" \
-    '{runtime: {path: $runc}, log: {events: $events}, seccomp: {cache_dir: $cache}}' >"$RG_CONFIG.new"
+  jq -n --arg runc "$1" --arg events "$RG_EVENTS" --arg cache "$T/seccomp" --argjson g "$(cat "$RG_SOURCE/tests/data/patches-enforced.json")" \
+    '{runtime: {path: $runc}, log: {events: $events}, seccomp: {cache_dir: $cache}, guards: $g}' >"$RG_CONFIG.new"
   chmod 0644 "$RG_CONFIG.new"
   mv -f "$RG_CONFIG.new" "$RG_CONFIG"
 }
@@ -494,7 +494,9 @@ doctor_podman() {
 sorted() { jq -S -c . <<<"$1"; }
 assert_eq "$(sorted '{"engine":"podman","config":"/etc/containers/containers.conf.d/99-runc-guard.conf","registered":true,"by":"runc-guardctl","runtime":"runc-guard","binary":"'"$GUARD"'","default":true}')" \
   "$(doctor_podman)" "doctor's podman registration"
-[ ! -e /run/runc-guard ] && [ ! -e /var/log/runc-guard ] || fail "runc-guard state in the private /run or /var/log before the default-config phase"
+# The only default-path state with a config of its own: the runc --version cache (it has no config key).
+[ -z "$(ls -A /run/runc-guard 2>/dev/null | grep -vx runc-version)" ] && [ ! -e /var/log/runc-guard ] ||
+  fail "runc-guard state in the private /run or /var/log before the default-config phase: $(ls -R /run/runc-guard /var/log/runc-guard 2>&1)"
 pm run -d --name rg-default "${RUN[@]}" "$IMG" sh -c 'trap "exit 0" TERM; sleep 1000 & wait' >/dev/null
 assert_eq "runc-guard" "$(pm inspect -f '{{.OCIRuntime}}' rg-default)" "runtime of a container created without --runtime"
 assert_eq "default-exec" "$(pm exec rg-default echo default-exec)" "podman exec (runc-guard as default)"

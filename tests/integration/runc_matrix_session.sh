@@ -29,7 +29,7 @@ for v in "${RUNC_RELEASES[@]}"; do
   ln -s "$rel" "$W/barebin/runc"
   on_exit "session_cleanup '$rel' '$ROOT' $ID"
   export RUNC_GUARD_CONFIG="$W/guard.json"
-  write_config "$RUNC_GUARD_CONFIG" "{\"runtime\": {\"path\": \"$rel\"}, \"log\": {\"events\": \"$W/events.jsonl\"}}"
+  write_config "$RUNC_GUARD_CONFIG" "{\"runtime\": {\"path\": \"$rel\"}, \"log\": {\"events\": \"$W/events.jsonl\"}, \"guards\": $RG_PATCHES_ENFORCED}"
 
   session_bundles "$rel" "$W"
   session "$W/barebin/runc" "$W/bare" "$W" "$ROOT" "$ID" "$rel"

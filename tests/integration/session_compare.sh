@@ -9,7 +9,7 @@ ROOT="$WORK/state"
 ID=rg-session
 on_exit "session_cleanup '$REAL_RUNC' '$ROOT' $ID"
 export RUNC_GUARD_CONFIG="$WORK/guard.json"
-write_config "$RUNC_GUARD_CONFIG" "{\"runtime\": {\"path\": \"$REAL_RUNC\"}, \"log\": {\"events\": \"$WORK/events.jsonl\"}}"
+write_config "$RUNC_GUARD_CONFIG" "{\"runtime\": {\"path\": \"$REAL_RUNC\"}, \"log\": {\"events\": \"$WORK/events.jsonl\"}, \"guards\": $RG_PATCHES_ENFORCED}"
 
 # runc names itself after argv[0] in help and usage texts; call runc-guard as "runc", as it is installed.
 mkdir -p "$WORK/guardbin"
