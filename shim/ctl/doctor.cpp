@@ -14,6 +14,7 @@
 #include "oci/runc_version.h"
 #include "seccomp/probe.h"
 #include "shim/watchdog/blocked_inits.h"
+#include "shim/runtime/guards.h"
 #include "shim/runtime/real_runc.h"
 
 namespace rg {
@@ -172,7 +173,8 @@ CheckResult check_pipe_limits(const std::string& proc_root, const std::function<
 }
 
 std::vector<CheckResult> check_real_runc(const Config& config,
-                                         const std::function<std::string(const std::string&)>& version_of) {
+                                         const std::function<std::string(const std::string&)>& version_of,
+                                         std::optional<RuncBuild>* found) {
   std::vector<CheckResult> results;
   RealRunc runc;
   try {
@@ -197,6 +199,7 @@ std::vector<CheckResult> check_real_runc(const Config& config,
                        "known issues could not be checked", data});
     return results;
   }
+  if (found) *found = build;
   const std::string& version = build->text;
   data["distribution_build"] = build->distribution;
   results.push_back({"runc.binary", CheckStatus::Ok, runc.path + " version " + version, "", data});
@@ -212,6 +215,37 @@ std::vector<CheckResult> check_real_runc(const Config& config,
                         {"distribution_build", build->distribution}}});
   }
   return results;
+}
+
+CheckResult check_virtual_patches(const Config& config, const std::optional<RuncBuild>& runc) {
+  Json patches = Json::array();
+  std::vector<std::string> active, off_but_affected;
+  for (const auto& registration : registered_guards()) {
+    auto guard = registration.make();
+    auto issue = guard->patches();
+    if (!issue) continue;
+    const RuncIssueInfo& info = issue_info(*issue);
+    const bool affected_upstream = !runc || affected(runc->version, *issue);
+    const GuardPolicy policy = config.policy_of(guard->name(), affected_upstream ? GuardPolicy::Enforce : GuardPolicy::Off);
+    patches.push_back({{"guard", guard->name()}, {"cve", info.id}, {"fixed_in", info.fixed_in},
+                       {"affected_by_version", affected_upstream}, {"policy", policy_name(policy)}});
+    if (policy != GuardPolicy::Off) active.push_back(std::string(info.id) + " (" + std::string(policy_name(policy)) + ")");
+    else if (affected_upstream) off_but_affected.push_back(std::string(info.id));
+  }
+  const std::string version = runc ? runc->text : std::string("(version unknown)");
+  auto list = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+    return out.empty() ? std::string("none") : out;
+  };
+  std::string evidence = "virtual patches active for runc " + version + ": " + list(active);
+  if (runc && runc->distribution)
+    evidence += " (affected by upstream version; the distribution may have backported the fixes)";
+  Json data = {{"runc_version", version}, {"patches", patches}};
+  if (!off_but_affected.empty())
+    return {"runc_guard.virtual_patches", CheckStatus::Warn, evidence + "; switched off although affected: " + list(off_but_affected),
+            "remove the \"off\" for these under \"guards\" in runc-guard's config, or upgrade runc", data};
+  return {"runc_guard.virtual_patches", CheckStatus::Info, evidence, "", data};
 }
 
 CheckResult check_runc_guard_config(const std::string& config_path, bool explicitly_requested) {
@@ -362,7 +396,9 @@ DoctorReport run_doctor(const DoctorOptions& options) {
                                                                                        : [] { return seccomp::probe_pipe_capacity(); }));
   auto version_of = options.runc_version ? options.runc_version
                                          : [](const std::string& path) { return probe_runc_version_output(path); };
-  for (auto& r : check_real_runc(config, version_of)) report.checks.push_back(std::move(r));
+  std::optional<RuncBuild> build;
+  for (auto& r : check_real_runc(config, version_of, &build)) report.checks.push_back(std::move(r));
+  report.checks.push_back(check_virtual_patches(config, build));
   report.checks.push_back(std::move(config_check));
   for (const auto& extra : options.extra_checks) {
     try {

@@ -9,7 +9,8 @@
 //    "checks": [{"id": "<stable id>", "status": "ok" | "info" | "warn" | "fail" | "error",
 //                "evidence": "<what was seen>", "advice": "<one line, empty when ok>", "data": {…}}]}
 // Check ids: kernel.kmem, cgroup.memory_count, cgroup.kmem_accounting, kernel.nokmem, pipe.limits,
-// runc.binary, runc.issue.<issue id> (one per known issue), runc_guard.config, runc_guard.engines,
+// runc.binary, runc.issue.<issue id> (one per known issue), runc_guard.virtual_patches, runc_guard.config,
+// runc_guard.engines,
 // init.blocked (one per blocked init, or one "ok" row when there is none).
 // Exit code: 1 if any check is warn or fail; otherwise 2 if any check could not run (error); otherwise 0.
 #include <cstddef>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "oci/guard/config.h"
+#include "oci/runc_version.h"
 
 namespace rg {
 
@@ -54,8 +56,13 @@ CheckResult check_nokmem(const std::string& proc_root, bool kernel_at_risk);
 // pipe-user-pages-soft/-hard, pipe-max-size, and the capacity runc init would get now (seccomp probe).
 CheckResult check_pipe_limits(const std::string& proc_root, const std::function<std::size_t()>& probe_capacity);
 // The real runc runtime-guard forwards to: path, version, and one result per known issue of that version.
+// `found`: set to the version when it could be read.
 std::vector<CheckResult> check_real_runc(const Config& config,
-                                         const std::function<std::string(const std::string&)>& version_of);
+                                         const std::function<std::string(const std::string&)>& version_of,
+                                         std::optional<RuncBuild>* found = nullptr);
+// Which virtual patches run for this runc ("virtual patches active for runc X.Y.Z: …"), warn when one is
+// switched off although the release is affected.
+CheckResult check_virtual_patches(const Config& config, const std::optional<RuncBuild>& runc);
 // runc-guard's own config: valid, secure (root-owned, not group/other-writable), and its mode.
 CheckResult check_runc_guard_config(const std::string& config_path, bool explicitly_requested);
 // Blocked inits of the runc at `runc_path` on the node (identity checked as the watchdog checks it); with
