@@ -1,6 +1,7 @@
 // A stand-in for the real runc that records exactly what it was exec'd with: argv, environment, cwd, pid
 // and open fds, as JSON in $RG_DUMP_FILE; exits with $RG_DUMP_EXIT. Used to prove forwarding is exact.
-// `--version` alone is answered as runc answers it (runc-guard asks once per binary) and not recorded.
+// `--version` alone is answered as runc answers it (runc-guard asks once per binary) and not recorded; it
+// claims to be runc $RG_DUMP_VERSION (default 1.1.5).
 #include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -16,7 +17,8 @@ extern char** environ;
 
 int main(int argc, char** argv) {
   if (argc == 2 && std::string(argv[1]) == "--version") {
-    std::printf("runc version 1.1.5\ncommit: runc-dump\nspec: 1.0.2-dev\n");
+    const char* version = std::getenv("RG_DUMP_VERSION");  // the release it claims to be (default 1.1.5)
+    std::printf("runc version %s\ncommit: runc-dump\nspec: 1.0.2-dev\n", version ? version : "1.1.5");
     return 0;
   }
   nlohmann::json out;
@@ -56,8 +58,6 @@ int main(int argc, char** argv) {
     out["stdin"] = stdin_data;
   }
   if (const char* file = std::getenv("RG_DUMP_FILE")) std::ofstream(file, std::ios::app) << out.dump() << "\n";
-  if (const char* version = std::getenv("RG_DUMP_VERSION"); version && argc > 1 && std::string(argv[1]) == "--version")
-    std::printf("runc version %s\ncommit: fake\nspec: 1.0.2\n", version);
   const char* code = std::getenv("RG_DUMP_EXIT");
   return code ? std::atoi(code) : 0;
 }

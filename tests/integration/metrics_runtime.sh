@@ -10,6 +10,8 @@ write_config "$RUNC_GUARD_CONFIG" "{\"runtime\": {\"path\": \"$WORK/runc\"}, \"l
   \"kernel_memory\": {\"kernel_release\": \"3.10.0-1160.el7.x86_64\"}}"
 mkdir -p "$WORK/metrics"
 PROM="$WORK/metrics/runc_guard.prom"
+# A runc that still applies kernel-memory limits (rc94 and later ignore them, and runc-guard then strips nothing).
+export RG_DUMP_VERSION=1.0.0-rc92
 
 value() { awk -v k="$1" '$1 == k { print $2 }' "$PROM"; }
 
