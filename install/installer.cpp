@@ -67,13 +67,6 @@ void make_private_dirs(const std::string& dir) {
   }
 }
 
-std::string absolute(const std::string& path) {
-  if (path.empty() || path.front() == '/') return path;
-  char cwd[4096];
-  if (!::getcwd(cwd, sizeof cwd)) throw Error::from_errno("getcwd");
-  return std::string(cwd) + "/" + path;
-}
-
 // Whether the config file's directory still has to be created (it is, only once nothing can be refused any
 // more and not on --dry-run). Refuses when the engine does not look configured on this node.
 bool parent_dir_missing(const std::string& path, Engine engine) {
@@ -206,7 +199,7 @@ void require_utf8(const std::string& value, std::string_view what) {
 }
 
 Outcome install(const InstallRequest& request) {
-  const std::string path = absolute(request.config_path.empty() ? default_config_path(request.engine) : request.config_path);
+  const std::string path = absolute_path(request.config_path.empty() ? default_config_path(request.engine) : request.config_path);
   require_utf8(path, "engine config");
   require_utf8(request.runtime.binary, "runtime binary");
   require_utf8(request.runtime.name, "runtime name");
@@ -276,7 +269,7 @@ Outcome install(const InstallRequest& request) {
 }
 
 Outcome uninstall(const UninstallRequest& request) {
-  const std::string path = absolute(request.config_path.empty() ? default_config_path(request.engine) : request.config_path);
+  const std::string path = absolute_path(request.config_path.empty() ? default_config_path(request.engine) : request.config_path);
   RecordPaths paths = record_paths(request.state_dir, request.engine, path);
   auto record = load_record(paths, request.engine, path);
   if (!record)
@@ -338,7 +331,7 @@ Outcome uninstall(const UninstallRequest& request) {
 
 std::optional<InstallRecord> find_install_record(Engine engine, const std::string& config_path,
                                                  const std::string& state_dir) {
-  std::string path = absolute(config_path.empty() ? default_config_path(engine) : config_path);
+  std::string path = absolute_path(config_path.empty() ? default_config_path(engine) : config_path);
   auto record = load_record(record_paths(state_dir, engine, path), engine, path);
   if (!record) return std::nullopt;
   return record->info;

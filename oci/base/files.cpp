@@ -75,6 +75,22 @@ std::string dirname_of(const std::string& path) {
   return path.substr(0, slash);
 }
 
+std::string current_dir() {
+  char buf[PATH_MAX];
+  if (!::getcwd(buf, sizeof buf)) throw Error::from_errno("getcwd");
+  return buf;
+}
+
+std::string absolute_path(const std::string& path, const std::string& dir) {
+  if (path.empty() || path.front() == '/') return path;
+  return dir + (dir.ends_with('/') ? "" : "/") + path;
+}
+
+std::string absolute_path(const std::string& path) {
+  if (path.empty() || path.front() == '/') return path;
+  return absolute_path(path, current_dir());
+}
+
 namespace {
 AtomicWriteStepHook g_step_hook = nullptr;
 void step_done(std::string_view step) {

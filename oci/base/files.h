@@ -49,6 +49,12 @@ void write_file_atomic(const std::string& path, std::string_view content,
 
 std::string dirname_of(const std::string& path);
 
+// The working directory. Throws rg::Error.
+std::string current_dir();
+// `path` made absolute against `dir` (the working directory when not given); "" and absolute paths stay.
+std::string absolute_path(const std::string& path);
+std::string absolute_path(const std::string& path, const std::string& dir);
+
 // A readable fd positioned at the start of `content`: a memfd named `name` (a pipe where memfd_create is
 // missing, e.g. CentOS 7's 3.10). Without close_on_exec it survives into runc, which opens it as
 // /proc/self/fd/N. Throws rg::Error.

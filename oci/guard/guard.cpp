@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "oci/base/error.h"
+#include "oci/base/files.h"
 
 namespace rg {
 
@@ -35,13 +36,16 @@ const RuncBuild* InvocationContext::runc_build() {
   return *runc_build_ ? &**runc_build_ : nullptr;
 }
 
+const std::string& InvocationContext::cwd() {
+  if (cwd_.empty()) cwd_ = current_dir();
+  return cwd_;
+}
+
 Spec& InvocationContext::spec() {
   if (spec_error_) throw *spec_error_;
   if (!spec_) {
     try {
-      char cwd[4096];
-      if (!::getcwd(cwd, sizeof cwd)) throw Error::from_errno("getcwd");
-      spec_.emplace(Spec::load(spec_path_for_bundle(args_.bundle(cwd))));
+      spec_.emplace(Spec::load(spec_path_for_bundle(bundle())));
     } catch (const Error& e) {
       spec_error_ = e;
       throw;
@@ -53,6 +57,17 @@ Spec& InvocationContext::spec() {
 void InvocationContext::publish_warnings() {
   for (const auto& message : pending_warnings_) runc_log.write(LogLevel::Warning, message);
   pending_warnings_.clear();
+}
+
+std::string_view status_name(CheckStatus status) {
+  switch (status) {
+    case CheckStatus::Ok: return "ok";
+    case CheckStatus::Info: return "info";
+    case CheckStatus::Warn: return "warn";
+    case CheckStatus::Fail: return "fail";
+    case CheckStatus::Error: return "error";
+  }
+  return "?";
 }
 
 void InvocationContext::flush_spec() {

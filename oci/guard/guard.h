@@ -9,6 +9,8 @@
 //                 before_runc found), once, before its first look at runc init: work too slow for the
 //                 create path, hints for the watchdog's pipe remedy.
 //   after_runc    in the watchdog, once runc has exited: cleanup after a failed create, repairs.
+//   node_checks   in `runc-guardctl doctor`: what the guard's concern looks like on the node now, and with
+//                 --fix the repairs that are safe without a runc invocation to go by.
 //
 // Failure policy: a hook that throws rg::Error of kind Refusal stops the invocation (fail closed, runc never
 // runs). Any other exception is logged (guard.failed) and the invocation goes on unchanged (fail open) —
@@ -25,9 +27,11 @@
 
 #include "oci/args.h"
 #include "oci/base/error.h"
+#include "oci/guard/check.h"
 #include "oci/guard/config.h"
 #include "oci/guard/event_log.h"
 #include "oci/proc/proc_files.h"
+#include "oci/runc_call.h"
 #include "oci/runc_log.h"
 #include "oci/runc_version.h"
 #include "oci/spec.h"
@@ -49,6 +53,11 @@ class InvocationContext {
   const RuncArgs& args() const { return args_; }
   void set_argv(std::vector<std::string> argv);
   std::vector<std::string> take_argv() { return std::move(argv_); }
+
+  // The caller's working directory (relative --root, --bundle, -p resolve against it) and the bundle.
+  // Throws rg::Error when it cannot be read.
+  const std::string& cwd();
+  std::string bundle() { return args_.bundle(cwd()); }
 
   // The real runc that will be exec'd, and what `runc --version` says of it (asked once, cached per
   // binary); nullptr when it cannot be asked (logged as runc.version_unknown).
@@ -80,6 +89,7 @@ class InvocationContext {
  private:
   std::vector<std::string> argv_;
   RuncArgs args_;
+  std::string cwd_;
   std::string runc_path_;
   std::optional<std::optional<RuncBuild>> runc_build_;
   std::optional<Spec> spec_;
@@ -119,6 +129,7 @@ struct WatchContext {
   Command command = Command::None;
   std::string state_root;    // --root, absolute
   std::string container_id;
+  RuncCall call;             // how to run this runc again (e.g. delete --force), as the caller ran it
   bool observe_only() const { return config.mode == Mode::Observe; }
 };
 
@@ -126,6 +137,18 @@ struct WatchContext {
 struct RuncExit {
   bool container_exists = false;  // <root>/<id>/state.json is there
   bool killed_at_deadline = false;
+};
+
+// `runc-guardctl doctor` on this node.
+struct NodeContext {
+  const Config& config;
+  const RuncBuild* runc_build;   // nullptr when unknown
+  std::string runc_path;         // "" when not found
+  GuardPolicy policy;            // what the runtime would run the guard with for this runc
+  std::vector<std::string> runc_roots;  // runc --root directories to look at (engines' defaults and --runc-root)
+  bool fix = false;              // doctor --fix: make the guard's safe repairs
+  std::string proc_root = "/proc";
+  std::string dev_root = "/dev";
 };
 
 class Guard {
@@ -148,6 +171,7 @@ class Guard {
   virtual bool wants_watchdog() const { return false; }
   virtual void in_watchdog(WatchContext&) {}
   virtual void after_runc(WatchContext&, const RuncExit&) {}
+  virtual std::vector<CheckResult> node_checks(NodeContext&) { return {}; }
 };
 
 }  // namespace rg

@@ -5,6 +5,7 @@
 
 #include "oci/base/error.h"
 #include "oci/guard/metrics.h"
+#include "oci/cgroup.h"
 #include "oci/kmem/cgroup.h"
 #include "oci/kmem/policy.h"
 
@@ -43,10 +44,10 @@ class KmemAccountingGuard final : public Guard {
       ctx.events.emit("kmem.accounting_not_covered", details);
       return;
     }
-    std::optional<MemoryHierarchy> hierarchy = find_memory_hierarchy();
+    std::optional<CgroupHierarchy> hierarchy = find_cgroup_hierarchy("memory");
     if (!hierarchy) return;  // no cgroup v1 memory controller: nothing to switch on
 
-    const std::string dir = resolve_memory_cgroup_dir(*hierarchy, view_string(spec.view(), {"linux", "cgroupsPath"}),
+    const std::string dir = resolve_cgroup_dir(*hierarchy, view_string(spec.view(), {"linux", "cgroupsPath"}),
                                                       ctx.args().container_id());
     details["cgroup_dir"] = dir;
     struct stat st {};

@@ -62,7 +62,7 @@ class Cve202229162 final : public VirtualPatch {
       return;
     }
     if (auto file = args.flag_value("process"); file && !file->empty()) {
-      Spec process = Spec::load(caller_path(*file), oci_process_type());
+      Spec process = Spec::load(absolute_path(*file), oci_process_type());
       const Json* caps = view_at(process.view(), {"capabilities"});
       auto keep = caps ? trimmed_inheritable(*caps) : std::nullopt;
       if (!keep) return;

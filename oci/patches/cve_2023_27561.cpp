@@ -28,8 +28,7 @@ class Cve202327561 final : public VirtualPatch {
 
   void before_runc(InvocationContext& ctx) override {
     const Spec& spec = ctx.spec();
-    char cwd[4096];
-    const ContainerFs fs = ContainerFs::from_spec(spec.view(), ctx.args().bundle(::getcwd(cwd, sizeof cwd) ? cwd : "/"));
+    const ContainerFs fs = ContainerFs::from_spec(spec.view(), ctx.bundle());
     auto refuse = [&](const std::string& what) {
       found(ctx.config, ctx.events, ctx.guard_policy, ctx.runc_build(), what, {{"rootfs", fs.rootfs}});
     };

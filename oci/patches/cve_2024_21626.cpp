@@ -10,6 +10,7 @@
 #include "oci/base/text.h"
 #include "oci/patches/container_paths.h"
 #include "oci/patches/live_container.h"
+#include "oci/base/files.h"
 #include "oci/patches/virtual_patch.h"
 #include "oci/spec_schema.h"
 
@@ -28,8 +29,7 @@ class Cve202421626 final : public VirtualPatch {
     const RuncArgs& args = ctx.args();
     if (args.does(Trait::ReadsSpec)) {
       const Spec& spec = ctx.spec();
-      char cwd[4096];
-      const std::string bundle = args.bundle(::getcwd(cwd, sizeof cwd) ? cwd : "/");
+      const std::string bundle = ctx.bundle();
       const nlohmann::ordered_json* process = view_at(spec.view(), {"process"});
       if (process) check(ctx, ContainerFs::from_spec(spec.view(), bundle), *process, "process");
       return;
@@ -39,7 +39,7 @@ class Cve202421626 final : public VirtualPatch {
     if (!container) return;  // runc reports a missing container itself
     const ContainerFs fs = ContainerFs::from_spec(container->spec.view(), container->bundle);
     if (auto file = args.flag_value("process"); file && !file->empty()) {
-      Spec process = Spec::load(caller_path(*file), oci_process_type());
+      Spec process = Spec::load(absolute_path(*file), oci_process_type());
       check(ctx, fs, process.view(), "exec --process " + *file);
       return;
     }

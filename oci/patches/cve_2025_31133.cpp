@@ -49,8 +49,7 @@ class Cve202531133 final : public VirtualPatch {
     if (!ctx.args().does(Trait::ReadsSpec)) return;
     const Json& view = ctx.spec().view();
     if (privileged(view)) return;
-    char cwd[4096];
-    const ContainerFs fs = ContainerFs::from_spec(view, ctx.args().bundle(::getcwd(cwd, sizeof cwd) ? cwd : "/"));
+    const ContainerFs fs = ContainerFs::from_spec(view, ctx.bundle());
     const auto* mounts = view_at(view, {"mounts"});
     for (std::size_t k = 0; k < fs.mounts.size(); ++k) {
       const auto& m = fs.mounts[k];

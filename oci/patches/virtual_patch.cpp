@@ -1,6 +1,7 @@
 #include "oci/patches/virtual_patch.h"
 
 #include "oci/base/error.h"
+#include "oci/base/files.h"
 #include "oci/guard/metrics.h"
 #include "oci/runc_state.h"
 
@@ -48,15 +49,8 @@ void VirtualPatch::repaired(const Config& config, EventLog& events, const RuncBu
   count_metric(config, metric::kVirtualPatch, {{"cve", i.id}, {"action", "repaired"}});
 }
 
-std::string caller_path(const std::string& path) {
-  if (path.empty() || path.front() == '/') return path;
-  char cwd[4096];
-  if (!::getcwd(cwd, sizeof cwd)) throw Error::from_errno("getcwd");
-  return std::string(cwd) + "/" + path;
-}
-
 std::optional<ContainerBundle> load_container_bundle(const RuncArgs& args) {
-  auto state = read_runc_state(caller_path(args.root()), args.container_id());
+  auto state = read_runc_state(absolute_path(args.root()), args.container_id());
   if (!state || state->bundle.empty()) return std::nullopt;
   return ContainerBundle{state->bundle, Spec::load(spec_path_for_bundle(state->bundle))};
 }

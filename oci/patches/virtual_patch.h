@@ -45,7 +45,4 @@ struct ContainerBundle {
 };
 std::optional<ContainerBundle> load_container_bundle(const RuncArgs& args);
 
-// An absolute path for a path given relative to the caller's working directory.
-std::string caller_path(const std::string& path);
-
 }  // namespace rg

@@ -47,16 +47,6 @@ constexpr long long kUnlimitedKmem = 9223372036854771712LL;
 
 }  // namespace
 
-std::string_view status_name(CheckStatus status) {
-  switch (status) {
-    case CheckStatus::Ok: return "ok";
-    case CheckStatus::Info: return "info";
-    case CheckStatus::Warn: return "warn";
-    case CheckStatus::Fail: return "fail";
-    case CheckStatus::Error: return "error";
-  }
-  return "?";
-}
 
 CheckResult check_kernel_kmem(std::string_view release, std::string_view min_kernel) {
   auto running = parse_kernel_release(release);

@@ -20,21 +20,12 @@
 #include <string_view>
 #include <vector>
 
+#include "oci/guard/check.h"
 #include "oci/guard/config.h"
 #include "oci/runc_version.h"
 
 namespace rg {
 
-enum class CheckStatus { Ok, Info, Warn, Fail, Error };
-std::string_view status_name(CheckStatus status);
-
-struct CheckResult {
-  std::string id;
-  CheckStatus status = CheckStatus::Ok;
-  std::string evidence;
-  std::string advice;
-  nlohmann::json data = nlohmann::json::object();
-};
 
 struct DoctorReport {
   std::vector<CheckResult> checks;

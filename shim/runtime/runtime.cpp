@@ -12,6 +12,7 @@
 #include "oci/base/child_process.h"
 #include "oci/base/error.h"
 #include "oci/base/fd.h"
+#include "oci/base/files.h"
 #include "oci/base/loop_marker.h"
 #include "oci/guard/config.h"
 #include "oci/guard/event_log.h"
@@ -96,38 +97,18 @@ void run_before_runc(InvocationContext& ctx, const std::vector<Guard*>& guards, 
   }
 }
 
-std::string absolute_to_cwd(const std::string& path) {
-  if (path.empty() || path.front() == '/') return path;
-  char cwd[PATH_MAX];
-  if (!::getcwd(cwd, sizeof cwd)) throw Error::from_errno("getcwd");
-  return std::string(cwd) + "/" + path;
-}
-
 // `runc delete --force` of a container a before_start hook refused, with the caller's global flags.
 void delete_refused_container(InvocationContext& ctx) noexcept {
-  try {
-    const RuncArgs& args = ctx.args();
-    SpawnOptions options;
-    options.path = ctx.runc_path();
-    options.argv = {ctx.runc_path()};
-    if (args.command_index)
-      options.argv.insert(options.argv.end(), ctx.argv().begin() + 1,
-                          ctx.argv().begin() + static_cast<long>(*args.command_index));
-    options.argv.insert(options.argv.end(), {std::string(command_name(Command::Delete)), "--force", args.container_id()});
-    UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));  // the cleanup's own output is not the user's
-    options.stdout_fd = options.stderr_fd = devnull.get();
-    int code = spawn(options).wait_for(std::chrono::seconds(15)).value_or(-1);
-    ctx.events.emit("start.refused_cleanup", {{"delete_force_exit", code}});
-  } catch (const std::exception& e) {
-    ctx.events.emit("start.refused_cleanup", {{"error", e.what()}});
-  }
+  RuncCall call = RuncCall::from_argv(ctx.runc_path(), ctx.argv(), ctx.cwd());
+  ctx.events.emit("start.refused_cleanup",
+                  {{"delete_force_exit", call.delete_force(ctx.args().container_id(), std::chrono::seconds(15))}});
 }
 
 // `runc start`: the post-create checks on the live init, before runc lets it exec the user's process.
 void run_before_start(InvocationContext& ctx, const std::vector<Guard*>& guards, const std::vector<GuardPolicy>& policies) {
   if (guards.empty()) return;
   const std::string id = ctx.args().container_id();
-  auto state = read_runc_state(absolute_to_cwd(ctx.args().root()), id);
+  auto state = read_runc_state(absolute_path(ctx.args().root(), ctx.cwd()), id);
   if (!state) return;  // runc reports a missing container itself
   // Only a created container's init, still the process runc recorded and still runc: anything else is not
   // ours to inspect (runc start fails on it by itself).

@@ -18,6 +18,7 @@
 #include "oci/base/child_process.h"
 #include "oci/base/error.h"
 #include "oci/base/fd.h"
+#include "oci/base/files.h"
 #include "oci/runc_state.h"
 
 namespace rg {
@@ -27,17 +28,6 @@ bool watchdog_watches_inits(const Config& config, const RuncArgs& args) {
 }
 
 namespace {
-
-std::string absolute(const std::string& path, const std::string& cwd) {
-  if (path.empty() || path.front() == '/') return path;
-  return cwd + "/" + path;
-}
-
-std::string current_dir() {
-  char buf[PATH_MAX];
-  if (!::getcwd(buf, sizeof buf)) throw Error::from_errno("getcwd");
-  return buf;
-}
 
 // Every inherited fd closed, 0-2 on /dev/null, the runc pidfd kept as fd 3: the watchdog must never hold
 // the caller's stdout pipe or the container's stdio open (containerd waits for EOF on them).
@@ -92,7 +82,7 @@ void run_hooks(std::span<Guard* const> guards, EventLog& events, std::string_vie
     }
     WatchHints hints;
     WatchContext ctx{spec.config, events, hints, spec.proc_root, spec.runc, spec.command, spec.state_root,
-                     spec.container_id};
+                     spec.container_id, spec.call};
     // Before the first look (~50 ms away): work the guards left to us, hints for the pipe remedy.
     run_hooks(guards, events, "in_watchdog", [&](Guard& g) { g.in_watchdog(ctx); });
     InitWatcher watcher(spec, pidfd, events, hints);
@@ -129,12 +119,10 @@ WatchSpec make_watch_spec(const WatchdogRequest& request, pid_t runc_pid, const 
   spec.runc_path = request.runc_path;
   spec.command = final_args.command_id;
   spec.container_id = final_args.container_id();
-  spec.state_root = absolute(final_args.root(), cwd);
-  spec.cwd = cwd;
-  if (final_args.command_index)
-    spec.global_flags.assign(request.argv.begin() + 1, request.argv.begin() + static_cast<long>(*final_args.command_index));
+  spec.state_root = absolute_path(final_args.root(), cwd);
+  spec.call = RuncCall::from_argv(request.runc_path, request.argv, cwd);
   spec.detached = final_args.flag_bool("detach");
-  spec.log_path = absolute(final_args.log_path(), cwd);
+  spec.log_path = absolute_path(final_args.log_path(), cwd);
   spec.log_format = final_args.log_format();
   spec.config = request.config;
   return spec;

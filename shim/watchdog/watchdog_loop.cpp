@@ -278,21 +278,6 @@ void InitWatcher::handle_block(const TrackedInit& init, const BlockDetector::Con
   }
 }
 
-int InitWatcher::run_delete_force() {
-  SpawnOptions options;
-  options.path = spec_.runc_path;
-  options.argv = {spec_.runc_path};
-  options.argv.insert(options.argv.end(), spec_.global_flags.begin(), spec_.global_flags.end());
-  options.argv.insert(options.argv.end(), {std::string(command_name(Command::Delete)), "--force", spec_.container_id});
-  // stdio is already /dev/null in the watchdog; relative --root/--log resolve against the caller's cwd.
-  options.cwd = spec_.cwd;
-  try {
-    return spawn(options).wait_for(milliseconds(10000)).value_or(-1);
-  } catch (const Error&) {
-    return -1;
-  }
-}
-
 void InitWatcher::enforce_deadline(const std::vector<TrackedInit>& inits) {
   bool cleans_up = command_has(spec_.command, Trait::Creates);
   if (!inits.empty()) last_wait_ = read_task_wchan(spec_.proc_root, inits.front().id.pid, inits.front().id.pid).value_or("");
@@ -325,7 +310,7 @@ void InitWatcher::enforce_deadline(const std::vector<TrackedInit>& inits) {
   wait_for_runc_exit(milliseconds(2000));
   details["inits_killed"] = killed;
   details["runc_killed"] = runc_killed;
-  if (cleans_up) details["delete_force_exit"] = run_delete_force();
+  if (cleans_up) details["delete_force_exit"] = spec_.call.delete_force(spec_.container_id, milliseconds(10000));
   events_.emit("init.killed", details);
   count(metric::kInitKilled);
 }

@@ -30,8 +30,7 @@ struct WatchSpec {
   Command command = Command::None;
   std::string container_id;
   std::string state_root;                 // --root, absolute
-  std::string cwd;                        // the caller's, for `runc delete --force`
-  std::vector<std::string> global_flags;  // argv between argv[0] and the command, passed on to delete
+  RuncCall call;                          // runc as the caller ran it, for `runc delete --force`
   bool detached = false;                  // run -d / exec -d
   std::string log_path;                   // --log, absolute; "" when not given
   std::string log_format;
@@ -122,7 +121,6 @@ class InitWatcher {
   void handle_block(const TrackedInit& init, const BlockDetector::Confirmed& block);
   void count(std::string_view metric_name) const noexcept;
   void enforce_deadline(const std::vector<TrackedInit>& inits);
-  int run_delete_force();
 
   WatchSpec spec_;
   int runc_pidfd_;

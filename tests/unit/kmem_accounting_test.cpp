@@ -10,6 +10,7 @@
 
 #include "kmem_test_util.h"
 #include "oci/base/error.h"
+#include "oci/cgroup.h"
 #include "oci/kmem/cgroup.h"
 #include "oci/runc_version.h"
 
@@ -183,7 +184,7 @@ constexpr const char* kHostCgroup =
     "12:cpu,cpuacct:/user.slice\n5:memory:/user.slice/user-0.slice\n1:name=systemd:/user.slice/user-0.slice/session-1.scope\n";
 
 TEST(MemoryHierarchy, FromHostMountinfo) {
-  auto h = parse_memory_hierarchy(kHostMountinfo, kHostCgroup);
+  auto h = parse_cgroup_hierarchy(kHostMountinfo, kHostCgroup, "memory");
   ASSERT_TRUE(h);
   EXPECT_EQ(h->mountpoint, "/sys/fs/cgroup/memory");
   EXPECT_EQ(h->root, "/");
@@ -191,24 +192,24 @@ TEST(MemoryHierarchy, FromHostMountinfo) {
 }
 
 TEST(MemoryHierarchy, CgroupV2HasNone) {
-  EXPECT_FALSE(parse_memory_hierarchy(
+  EXPECT_FALSE(parse_cgroup_hierarchy(
       "35 24 0:30 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 rw,nsdelegate\n",
-      "0::/user.slice/user-0.slice/session-1.scope\n"));
+      "0::/user.slice/user-0.slice/session-1.scope\n", "memory"));
 }
 
 TEST(MemoryHierarchy, NestedAndEscapedMount) {
-  auto h = parse_memory_hierarchy(
+  auto h = parse_cgroup_hierarchy(
       "900 800 0:31 /docker/abc /sys/fs/cgroup/my\\040memory ro,nosuid - cgroup cgroup rw,memory,cpu\n",
-      "4:cpu,memory:/docker/abc/sub\n");
+      "4:cpu,memory:/docker/abc/sub\n", "memory");
   ASSERT_TRUE(h);
   EXPECT_EQ(h->mountpoint, "/sys/fs/cgroup/my memory");
   EXPECT_EQ(h->root, "/docker/abc");
-  EXPECT_EQ(resolve_memory_cgroup_dir(*h, "", "ctr"), "/sys/fs/cgroup/my memory/sub/ctr");
-  EXPECT_EQ(resolve_memory_cgroup_dir(*h, "/docker/ctr", "ctr"), "/sys/fs/cgroup/my memory/docker/ctr");
+  EXPECT_EQ(resolve_cgroup_dir(*h, "", "ctr"), "/sys/fs/cgroup/my memory/sub/ctr");
+  EXPECT_EQ(resolve_cgroup_dir(*h, "/docker/ctr", "ctr"), "/sys/fs/cgroup/my memory/docker/ctr");
 }
 
 TEST(MemoryHierarchy, ThisMachine) {
-  auto h = find_memory_hierarchy();
+  auto h = find_cgroup_hierarchy("memory");
   ASSERT_TRUE(h) << "this test VM is expected to run cgroup v1 with the memory controller";
   EXPECT_EQ(h->mountpoint, kMemoryMount);
 }
@@ -231,8 +232,8 @@ struct ResolveCase {
 };
 class ResolveMemoryDir : public ::testing::TestWithParam<ResolveCase> {};
 TEST_P(ResolveMemoryDir, LikeRuncCgroupfsV1) {
-  auto h = *parse_memory_hierarchy(kHostMountinfo, kHostCgroup);
-  EXPECT_EQ(resolve_memory_cgroup_dir(h, GetParam().cgroups_path, GetParam().id), GetParam().expected);
+  auto h = *parse_cgroup_hierarchy(kHostMountinfo, kHostCgroup, "memory");
+  EXPECT_EQ(resolve_cgroup_dir(h, GetParam().cgroups_path, GetParam().id), GetParam().expected);
 }
 INSTANTIATE_TEST_SUITE_P(
     Table, ResolveMemoryDir,
@@ -431,11 +432,11 @@ TEST_F(KmemAccountingGuardTest, SystemdDriverIsReportedAsNotCovered) {
 }
 
 TEST_F(KmemAccountingGuardTest, RelativeCgroupsPathIsUnderOurOwnMemoryCgroup) {
-  auto h = find_memory_hierarchy();
+  auto h = find_cgroup_hierarchy("memory");
   ASSERT_TRUE(h);
   // Our own memory cgroup here is the hierarchy root or a slice; use a relative path below it.
   std::string rel = base_.substr(kMemoryMount.size() + 1) + "/ctr1";
-  std::string expected = resolve_memory_cgroup_dir(*h, rel, "ctr1");
+  std::string expected = resolve_cgroup_dir(*h, rel, "ctr1");
   auto r = run("1.0.0-rc93", kLimited, kmem_config(kOldKernel), {}, rel);
   EXPECT_TRUE(exists(expected)) << expected;
   EXPECT_TRUE(r.guard->wants_watchdog());

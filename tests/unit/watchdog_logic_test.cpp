@@ -139,7 +139,9 @@ TEST(WatchSpec, FromRuncArgv) {
   EXPECT_EQ(spec.state_root, "/work/dir/state");
   EXPECT_EQ(spec.log_path, "/work/dir/log.json");
   EXPECT_EQ(spec.log_format, "json");
-  EXPECT_EQ(spec.global_flags, (std::vector<std::string>{"--root", "state", "--log", "log.json", "--log-format", "json"}));
+  EXPECT_EQ(spec.call.global_flags, (std::vector<std::string>{"--root", "state", "--log", "log.json", "--log-format", "json"}));
+  EXPECT_EQ(spec.call.cwd, "/work/dir");
+  EXPECT_EQ(spec.call.runc_path, "/usr/bin/runc");
   EXPECT_TRUE(spec.detached);
   EXPECT_TRUE(spec.observe());
   EXPECT_FALSE(spec.config.watchdog.unstick);
@@ -148,7 +150,7 @@ TEST(WatchSpec, FromRuncArgv) {
   std::vector<std::string> run{"runc", "run", "--bundle", "/b", "c2"};
   WatchSpec run_spec = make_watch_spec(WatchdogRequest{config, run, "/usr/bin/runc", {}}, 1, "/");
   EXPECT_EQ(run_spec.state_root, "/run/runc");
-  EXPECT_TRUE(run_spec.global_flags.empty());
+  EXPECT_TRUE(run_spec.call.global_flags.empty());
   EXPECT_FALSE(run_spec.detached);
   EXPECT_EQ(run_spec.log_path, "");
 }

@@ -203,7 +203,7 @@ WatchSpec spec_for(const Child& runc, const TempDir& dir) {
   spec.detached = true;
   spec.container_id = "c1";
   spec.state_root = dir.path();
-  spec.cwd = dir.path();
+  spec.call = RuncCall{spec.runc_path, {}, dir.path()};
   spec.log_path = dir.path() + "/log.json";
   spec.log_format = "json";
   spec.config.log.events = dir.path() + "/events.jsonl";

@@ -1,0 +1,140 @@
+#include "oci/cgroup.h"
+
+#include <fcntl.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <charconv>
+
+#include "oci/base/error.h"
+#include "oci/base/fd.h"
+#include "oci/base/files.h"
+#include "oci/base/text.h"
+#include "oci/proc/mountinfo.h"
+
+namespace rg {
+namespace {
+
+std::string join_path(std::string_view base, std::string_view rel) {
+  std::string out(base);
+  while (!rel.empty() && rel.front() == '/') rel.remove_prefix(1);
+  if (rel.empty() || rel == ".") return out;
+  if (out.empty() || out.back() != '/') out += '/';
+  out += rel;
+  return out;
+}
+
+bool is_v2_dir(const std::string& dir) { return ::access((dir + "/cgroup.freeze").c_str(), F_OK) == 0; }
+
+// Writes `value` to a control file opened without following a link (a cgroup file is never one).
+void write_control(const std::string& path, std::string_view value) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) throw Error::from_errno("open " + path);
+  write_all(fd.get(), value, path);
+}
+
+}  // namespace
+
+std::optional<CgroupHierarchy> parse_cgroup_hierarchy(std::string_view mountinfo, std::string_view cgroup,
+                                                      std::string_view controller) {
+  CgroupHierarchy h;
+  bool found_mount = false;
+  for (const MountEntry& m : parse_mountinfo(mountinfo)) {
+    const bool match = controller.empty() ? m.fstype == "cgroup2"
+                                          : m.fstype == "cgroup" && has_token(m.super_options, controller);
+    if (!match) continue;
+    h.root = m.root;
+    h.mountpoint = m.mount_point;
+    found_mount = true;
+    break;  // runc takes the first match too
+  }
+  if (!found_mount) return std::nullopt;
+  for (std::string_view line : split(cgroup, '\n')) {
+    // "hierarchy-ID:controller-list:cgroup-path" (v2: "0::path")
+    std::size_t first = line.find(':');
+    if (first == std::string_view::npos) continue;
+    std::size_t second = line.find(':', first + 1);
+    if (second == std::string_view::npos) continue;
+    const std::string_view controllers = line.substr(first + 1, second - first - 1);
+    if (controller.empty() ? (line.substr(0, first) != "0" || !controllers.empty()) : !has_token(controllers, controller))
+      continue;
+    h.own_cgroup = std::string(line.substr(second + 1));
+    return h;
+  }
+  return std::nullopt;
+}
+
+std::optional<CgroupHierarchy> find_cgroup_hierarchy(std::string_view controller, const std::string& proc_root) {
+  return parse_cgroup_hierarchy(read_file(proc_root + "/self/mountinfo"), read_file(proc_root + "/self/cgroup"),
+                                controller);
+}
+
+std::string runc_clean_path(std::string_view path) {
+  if (path.empty()) return "";
+  const bool absolute = path.front() == '/';
+  std::vector<std::string_view> parts;
+  for (std::string_view part : split(path, '/')) {
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();  // at the root ".." stays at the root, also for relative paths
+      continue;
+    }
+    parts.push_back(part);
+  }
+  if (parts.empty()) return absolute ? "/" : ".";
+  std::string out;
+  for (std::string_view part : parts) {
+    if (absolute || !out.empty()) out.push_back('/');
+    out.append(part);
+  }
+  return out;
+}
+
+std::string resolve_cgroup_dir(const CgroupHierarchy& h, std::string_view cgroups_path, std::string_view container_id) {
+  std::string inner = runc_clean_path(cgroups_path.empty() ? container_id : cgroups_path);
+  if (!inner.empty() && inner.front() == '/') return join_path(h.mountpoint, inner);
+  // GetOwnCgroupPath: the mountpoint plus our cgroup relative to the mount's root (nested containers).
+  std::string_view own = h.own_cgroup;
+  std::string_view root = h.root;
+  if (root != "/" && !root.empty()) {
+    if (own == root) own = "";
+    else if (own.starts_with(root) && own.size() > root.size() && own[root.size()] == '/') own.remove_prefix(root.size());
+    else throw Error("cgroup " + h.own_cgroup + " is outside the mounted hierarchy root " + h.root);
+  }
+  return join_path(join_path(h.mountpoint, own), inner);
+}
+
+std::optional<FreezerState> read_freezer_state(const std::string& dir) {
+  if (is_v2_dir(dir)) {
+    auto freeze = read_small_file(dir + "/cgroup.freeze", 64);
+    if (!freeze) return std::nullopt;
+    return freeze->starts_with("1") ? FreezerState::Frozen : FreezerState::Thawed;
+  }
+  auto state = read_small_file(dir + "/freezer.state", 64);
+  if (!state) return std::nullopt;
+  if (state->starts_with("THAWED")) return FreezerState::Thawed;
+  // FROZEN or FREEZING: frozen by itself, or only because a parent is (which thawing this one cannot undo).
+  auto self = read_small_file(dir + "/freezer.self_freezing", 64);
+  if (!self) return std::nullopt;
+  if (!self->starts_with("1")) return FreezerState::Thawed;
+  return state->starts_with("FROZEN") ? FreezerState::Frozen : FreezerState::Freezing;
+}
+
+void thaw_cgroup(const std::string& dir) {
+  if (is_v2_dir(dir)) write_control(dir + "/cgroup.freeze", "0");
+  else write_control(dir + "/freezer.state", "THAWED");
+}
+
+std::vector<pid_t> cgroup_procs(const std::string& dir) {
+  std::vector<pid_t> out;
+  auto text = read_small_file(dir + "/cgroup.procs", std::size_t{4} << 20);
+  if (!text) return out;
+  for (std::string_view line : split(*text, '\n')) {
+    pid_t pid = 0;
+    auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), pid);
+    if (ec == std::errc() && end == line.data() + line.size() && pid > 0) out.push_back(pid);
+  }
+  return out;
+}
+
+}  // namespace rg

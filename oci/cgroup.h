@@ -1,0 +1,47 @@
+#pragma once
+// Where a container's cgroups are, as runc's cgroupfs driver resolves them, and the freezer's state: what
+// the kernel-memory pre-create (oci/kmem) and the frozen-container repairs (oci/repairs) share.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rg {
+
+// Where one cgroup v1 controller's hierarchy is mounted and where this process sits in it. On a cgroup v2
+// host, the controller "" names the unified hierarchy.
+struct CgroupHierarchy {
+  std::string mountpoint;  // e.g. /sys/fs/cgroup/memory
+  std::string root;        // the mount's root inside the hierarchy ("/" on a host)
+  std::string own_cgroup;  // this process's cgroup in it, from /proc/self/cgroup
+};
+
+// From the text of /proc/<pid>/mountinfo and /proc/<pid>/cgroup; nullopt when `controller` has no v1
+// hierarchy (for "": when there is no cgroup v2 mount).
+std::optional<CgroupHierarchy> parse_cgroup_hierarchy(std::string_view mountinfo, std::string_view cgroup,
+                                                      std::string_view controller);
+// The same, read from `<proc_root>/self/...`. Throws rg::Error when the files cannot be read.
+std::optional<CgroupHierarchy> find_cgroup_hierarchy(std::string_view controller, const std::string& proc_root = "/proc");
+
+// runc's libcontainer/utils.CleanPath: lexically clean; a relative path cannot climb out ("../a" → "a").
+std::string runc_clean_path(std::string_view path);
+
+// The directory runc's cgroupfs driver uses in `hierarchy`: an absolute cgroupsPath under the mountpoint, a
+// relative one under runc's own cgroup (runc is this process after the exec), an empty one →
+// <own cgroup>/<container id>. Throws rg::Error when our own cgroup lies outside the mounted root.
+std::string resolve_cgroup_dir(const CgroupHierarchy& hierarchy, std::string_view cgroups_path,
+                               std::string_view container_id);
+
+// ---- the freezer ----
+
+enum class FreezerState { Thawed, Frozen, Freezing };
+// Whether the cgroup at `dir` is frozen by itself (v1: freezer.state FROZEN/FREEZING with
+// freezer.self_freezing 1 — a parent's freeze does not count, as runc reads it; v2: cgroup.freeze 1).
+// nullopt when the directory or its files cannot be read (no such cgroup).
+std::optional<FreezerState> read_freezer_state(const std::string& dir);
+// Thaws the cgroup at `dir` (v1: freezer.state THAWED; v2: cgroup.freeze 0). Throws rg::Error.
+void thaw_cgroup(const std::string& dir);
+// The pids in `<dir>/cgroup.procs`; empty when unreadable.
+std::vector<pid_t> cgroup_procs(const std::string& dir);
+
+}  // namespace rg

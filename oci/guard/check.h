@@ -1,0 +1,21 @@
+#pragma once
+// One finding of `runc-guardctl doctor`: a stable id, a status, what was seen, one line of advice. The
+// doctor's own checks and the guards' node checks (Guard::node_checks) report in this form.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+namespace rg {
+
+enum class CheckStatus { Ok, Info, Warn, Fail, Error };
+std::string_view status_name(CheckStatus status);
+
+struct CheckResult {
+  std::string id;
+  CheckStatus status = CheckStatus::Ok;
+  std::string evidence;
+  std::string advice;
+  nlohmann::json data = nlohmann::json::object();
+};
+
+}  // namespace rg
