@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <map>
 
 #include "oci/base/error.h"
 #include "oci/base/fd.h"
@@ -22,6 +23,22 @@ std::string join_path(std::string_view base, std::string_view rel) {
   if (out.empty() || out.back() != '/') out += '/';
   out += rel;
   return out;
+}
+
+// The cgroup path of `controller` ("" for v2) in the text of /proc/<pid>/cgroup.
+std::optional<std::string> cgroup_path_in(std::string_view cgroup, std::string_view controller) {
+  for (std::string_view line : split(cgroup, '\n')) {
+    // "hierarchy-ID:controller-list:cgroup-path" (v2: "0::path")
+    std::size_t first = line.find(':');
+    if (first == std::string_view::npos) continue;
+    std::size_t second = line.find(':', first + 1);
+    if (second == std::string_view::npos) continue;
+    const std::string_view controllers = line.substr(first + 1, second - first - 1);
+    if (controller.empty() ? (line.substr(0, first) != "0" || !controllers.empty()) : !has_token(controllers, controller))
+      continue;
+    return std::string(line.substr(second + 1));
+  }
+  return std::nullopt;
 }
 
 bool is_v2_dir(const std::string& dir) { return ::access((dir + "/cgroup.freeze").c_str(), F_OK) == 0; }
@@ -49,24 +66,32 @@ std::optional<CgroupHierarchy> parse_cgroup_hierarchy(std::string_view mountinfo
     break;  // runc takes the first match too
   }
   if (!found_mount) return std::nullopt;
-  for (std::string_view line : split(cgroup, '\n')) {
-    // "hierarchy-ID:controller-list:cgroup-path" (v2: "0::path")
-    std::size_t first = line.find(':');
-    if (first == std::string_view::npos) continue;
-    std::size_t second = line.find(':', first + 1);
-    if (second == std::string_view::npos) continue;
-    const std::string_view controllers = line.substr(first + 1, second - first - 1);
-    if (controller.empty() ? (line.substr(0, first) != "0" || !controllers.empty()) : !has_token(controllers, controller))
-      continue;
-    h.own_cgroup = std::string(line.substr(second + 1));
-    return h;
-  }
-  return std::nullopt;
+  auto own = cgroup_path_in(cgroup, controller);
+  if (!own) return std::nullopt;
+  h.controller = std::string(controller);
+  h.own_cgroup = std::move(*own);
+  return h;
 }
 
 std::optional<CgroupHierarchy> find_cgroup_hierarchy(std::string_view controller, const std::string& proc_root) {
-  return parse_cgroup_hierarchy(read_file(proc_root + "/self/mountinfo"), read_file(proc_root + "/self/cgroup"),
-                                controller);
+  // Read once per process: several guards of one invocation ask, and mountinfo can be long on busy nodes.
+  static std::map<std::string, std::pair<std::string, std::string>> read;
+  auto it = read.find(proc_root);
+  if (it == read.end())
+    it = read.emplace(proc_root, std::make_pair(read_file(proc_root + "/self/mountinfo"), read_file(proc_root + "/self/cgroup"))).first;
+  return parse_cgroup_hierarchy(it->second.first, it->second.second, controller);
+}
+
+std::optional<std::string> process_cgroup_dir(const CgroupHierarchy& h, std::string_view proc_cgroup) {
+  auto path = cgroup_path_in(proc_cgroup, h.controller);
+  if (!path) return std::nullopt;
+  CgroupHierarchy of_process = h;
+  of_process.own_cgroup = std::move(*path);
+  try {
+    return resolve_cgroup_dir(of_process, "", "");
+  } catch (const Error&) {
+    return std::nullopt;
+  }
 }
 
 std::string runc_clean_path(std::string_view path) {
@@ -102,6 +127,31 @@ std::string resolve_cgroup_dir(const CgroupHierarchy& h, std::string_view cgroup
     else throw Error("cgroup " + h.own_cgroup + " is outside the mounted hierarchy root " + h.root);
   }
   return join_path(join_path(h.mountpoint, own), inner);
+}
+
+std::optional<std::string> expand_systemd_slice(std::string_view slice) {
+  constexpr std::string_view kSuffix = ".slice";
+  if (slice.size() <= kSuffix.size() || !slice.ends_with(kSuffix) || slice.find('/') != std::string_view::npos)
+    return std::nullopt;
+  const std::string_view name = slice.substr(0, slice.size() - kSuffix.size());
+  if (name == "-") return "/";
+  std::string path, prefix;
+  for (std::string_view component : split(name, '-')) {
+    if (component.empty()) return std::nullopt;  // "a--b.slice" and "-a.slice" are not slices
+    path += "/" + prefix + std::string(component) + std::string(kSuffix);
+    prefix += std::string(component) + "-";
+  }
+  return path;
+}
+
+std::optional<std::string> resolve_systemd_cgroup_dir(const CgroupHierarchy& h, std::string_view cgroups_path) {
+  std::vector<std::string_view> parts = split(cgroups_path, ':');
+  if (parts.size() != 3 || parts[2].empty() || parts[2].find('/') != std::string_view::npos) return std::nullopt;
+  auto slice = expand_systemd_slice(parts[0].empty() ? "system.slice" : parts[0]);
+  if (!slice) return std::nullopt;
+  const std::string unit = parts[2].ends_with(".slice") ? std::string(parts[2])
+                                                        : std::string(parts[1]) + "-" + std::string(parts[2]) + ".scope";
+  return join_path(join_path(h.mountpoint, *slice), unit);
 }
 
 std::optional<FreezerState> read_freezer_state(const std::string& dir) {

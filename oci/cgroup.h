@@ -11,6 +11,7 @@ namespace rg {
 // Where one cgroup v1 controller's hierarchy is mounted and where this process sits in it. On a cgroup v2
 // host, the controller "" names the unified hierarchy.
 struct CgroupHierarchy {
+  std::string controller;  // "memory", "freezer", …; "" for the v2 unified hierarchy
   std::string mountpoint;  // e.g. /sys/fs/cgroup/memory
   std::string root;        // the mount's root inside the hierarchy ("/" on a host)
   std::string own_cgroup;  // this process's cgroup in it, from /proc/self/cgroup
@@ -23,6 +24,10 @@ std::optional<CgroupHierarchy> parse_cgroup_hierarchy(std::string_view mountinfo
 // The same, read from `<proc_root>/self/...`. Throws rg::Error when the files cannot be read.
 std::optional<CgroupHierarchy> find_cgroup_hierarchy(std::string_view controller, const std::string& proc_root = "/proc");
 
+// The directory of a process's cgroup in `hierarchy`, from the text of its /proc/<pid>/cgroup; nullopt when
+// it has none there or it lies outside the mounted root.
+std::optional<std::string> process_cgroup_dir(const CgroupHierarchy& hierarchy, std::string_view proc_cgroup);
+
 // runc's libcontainer/utils.CleanPath: lexically clean; a relative path cannot climb out ("../a" → "a").
 std::string runc_clean_path(std::string_view path);
 
@@ -31,6 +36,13 @@ std::string runc_clean_path(std::string_view path);
 // <own cgroup>/<container id>. Throws rg::Error when our own cgroup lies outside the mounted root.
 std::string resolve_cgroup_dir(const CgroupHierarchy& hierarchy, std::string_view cgroups_path,
                                std::string_view container_id);
+
+// runc's systemd driver (--systemd-cgroup): cgroupsPath "slice:prefix:name" (slice "" is system.slice) →
+// <mountpoint>/<expanded slice>/<prefix>-<name>.scope (a name ending in .slice is used as is); nullopt
+// for a path that is not of that form or a slice systemd would refuse.
+std::optional<std::string> resolve_systemd_cgroup_dir(const CgroupHierarchy& hierarchy, std::string_view cgroups_path);
+// systemd's slice hierarchy: "kubepods-burstable.slice" → "/kubepods.slice/kubepods-burstable.slice".
+std::optional<std::string> expand_systemd_slice(std::string_view slice);
 
 // ---- the freezer ----
 

@@ -1,6 +1,9 @@
 #include "oci/runc_state.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
+
+#include <algorithm>
 
 #include <nlohmann/json.hpp>
 
@@ -37,6 +40,17 @@ std::optional<RuncState> parse_runc_state(std::string_view text) {
 namespace {
 bool valid_id(const std::string& id) { return !id.empty() && id.find('/') == std::string::npos && id != "." && id != ".."; }
 }  // namespace
+
+std::vector<std::string> list_runc_containers(const std::string& state_root) {
+  std::vector<std::string> ids;
+  DIR* dir = ::opendir(state_root.c_str());
+  if (!dir) return ids;
+  while (dirent* d = ::readdir(dir))
+    if (d->d_name[0] != '.' && runc_state_exists(state_root, d->d_name)) ids.emplace_back(d->d_name);
+  ::closedir(dir);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
 
 bool runc_state_exists(const std::string& state_root, const std::string& id) {
   struct stat st {};

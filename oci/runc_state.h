@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "oci/proc/proc_files.h"
 
@@ -14,6 +15,14 @@ struct RuncState {
   std::string created;                              // RFC 3339
   std::map<std::string, std::string> cgroup_paths;  // subsystem → directory ("freezer" → /sys/fs/cgroup/freezer/…)
 };
+
+// Where engines keep runc's state (runc --root): runc's default, dockerd's, containerd's namespaces.
+inline const std::vector<std::string> kDefaultRuncStateRoots = {
+    "/run/runc", "/run/docker/runtime-runc/moby", "/run/containerd/runc/k8s.io", "/run/containerd/runc/default",
+    "/run/containerd/runc/moby"};
+
+// The container ids under a runc --root (directories holding a state.json); empty when unreadable.
+std::vector<std::string> list_runc_containers(const std::string& state_root);
 
 // nullopt when there is no such container, it is being written, or it is not a state runc-guard can read.
 std::optional<RuncState> read_runc_state(const std::string& state_root, const std::string& id);

@@ -163,13 +163,12 @@ constexpr RuncIssueInfo kIssues[] = {
      "killed while it freezes the cgroup around a resource update (systemd driver on cgroup v1), runc leaves the "
      "container FROZEN: exec and delete hang, pods stay Terminating",
      "keep runc-guard's frozen-container guard on"},
-    {RuncIssue::FreezeLeftOnKillCgroupfs, "runc-frozen-on-kill-cgroupfs", IssueSeverity::Warning,
-     {between(rc(91), before(1, 1, 0))}, 1, "1.1.0",
-     "killed while it freezes the cgroup (also with the cgroupfs driver), runc leaves the container FROZEN",
-     "keep runc-guard's frozen-container guard on; upgrade runc to 1.1"},
-    {RuncIssue::DeleteForceKeepsFrozen, "runc-delete-frozen", IssueSeverity::Warning, {upto(before(1, 1, 0))}, 1, "1.1.0",
-     "delete --force of a frozen container fails after 10 s (\"container init still running\") and leaves it behind",
-     "keep runc-guard's frozen-container guard on (it thaws before delete --force); upgrade runc to 1.1"},
+    // Checked here with 1.0.3 (and 1.1.x, which refuses or thaws by itself): frozen_container.sh.
+    {RuncIssue::FrozenCgroupHangs, "runc-frozen-hangs", IssueSeverity::Warning, {upto(before(1, 1, 0))}, 1, "1.1.0",
+     "a frozen container or cgroup (paused, or left frozen by a killed runc) hangs create and exec forever, and "
+     "delete --force fails after 10 s (\"container init still running\") leaving the container behind",
+     "keep runc-guard's frozen-container guard on (it refuses create/exec there and thaws before delete --force); "
+     "upgrade runc to 1.1"},
     {RuncIssue::DevicesLostOnReload, "runc-devices-lost", IssueSeverity::Warning, {between(r(1, 1, 3), r(1, 1, 6))}, 1,
      "1.1.7",
      "after systemctl daemon-reload, devices without a /dev/char/M:m (or /dev/block) link lose their cgroup "

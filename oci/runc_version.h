@@ -69,8 +69,7 @@ enum class RuncIssue {
   ImplicitKmemAccounting,// every memory cgroup it creates gets kmem accounting (memcg ID leak < 4.0)
   KmemLimitsIgnored,     // kernel-memory limits are ignored (and warned about) by runc itself (rc94 on)
   FreezeLeftOnKill,      // killed around Set(), it leaves the cgroup FROZEN (systemd driver, cgroup v1)
-  FreezeLeftOnKillCgroupfs,  // the same with the cgroupfs driver
-  DeleteForceKeepsFrozen,// `delete --force` does not thaw a frozen container first
+  FrozenCgroupHangs,     // create into a frozen cgroup / exec into a frozen container hang; delete -f fails
   DevicesLostOnReload,   // DeviceAllow entries without /dev/char/M:m links are skipped (daemon-reload)
   ExeCopiedPerInit,      // every runc init copies the ~10 MB binary into memory (CVE-2019-5736 fix)
   ExeBindMountedPerInit, // every runc init bind-mounts /proc/self/exe read-only (mount churn)

@@ -94,4 +94,12 @@ bool view_bool(const nlohmann::ordered_json& view, std::initializer_list<std::st
   return v && v->is_boolean() && v->get<bool>();
 }
 
+bool process_has_capability(const nlohmann::ordered_json& view, std::string_view capability) {
+  const auto* bounding = view_at(view, {"process", "capabilities", "bounding"});
+  if (!bounding || !bounding->is_array()) return false;
+  for (const auto& c : *bounding)
+    if (c.is_string() && c.get_ref<const std::string&>() == capability) return true;
+  return false;
+}
+
 }  // namespace rg

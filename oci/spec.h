@@ -59,5 +59,7 @@ std::string spec_path_for_bundle(std::string_view bundle);
 const nlohmann::ordered_json* view_at(const nlohmann::ordered_json& view, std::initializer_list<std::string_view> path);
 std::string view_string(const nlohmann::ordered_json& view, std::initializer_list<std::string_view> path);
 bool view_bool(const nlohmann::ordered_json& view, std::initializer_list<std::string_view> path);
+// Whether process.capabilities.bounding of a config.json view holds `capability` ("CAP_SYS_ADMIN").
+bool process_has_capability(const nlohmann::ordered_json& view, std::string_view capability);
 
 }  // namespace rg

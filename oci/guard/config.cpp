@@ -227,10 +227,12 @@ Config parse_config(std::string_view text, std::string_view filename, std::span<
     v.string(s, "cache_dir", "seccomp.cache_dir", c.seccomp.cache_dir);
   }
   if (root.contains("watchdog")) {
-    const Json& w = v.object(root, "watchdog", "watchdog", {"enabled", "unstick", "init_timeout_s"});
+    const Json& w = v.object(root, "watchdog", "watchdog", {"enabled", "unstick", "init_timeout_s", "reap_orphaned_created_after_s"});
     v.boolean(w, "enabled", "watchdog.enabled", c.watchdog.enabled);
     v.boolean(w, "unstick", "watchdog.unstick", c.watchdog.unstick);
     v.integer(w, "init_timeout_s", "watchdog.init_timeout_s", c.watchdog.init_timeout_s, 1, 86400);
+    v.integer(w, "reap_orphaned_created_after_s", "watchdog.reap_orphaned_created_after_s",
+              c.watchdog.reap_orphaned_created_after_s, 0, 7 * 86400);
   }
   if (root.contains("kernel_memory")) {
     const Json& k = v.object(root, "kernel_memory", "kernel_memory", {"policy", "min_kernel", "kernel_release"});

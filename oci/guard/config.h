@@ -38,6 +38,8 @@ struct Config {
     bool enabled = true;
     bool unstick = true;
     int init_timeout_s = 60;
+    // A created container whose creator is gone is deleted after this long (0: never; doctor --fix does).
+    int reap_orphaned_created_after_s = 0;
   } watchdog;
   struct KernelMemory {
     KmemPolicy policy = KmemPolicy::Strip;

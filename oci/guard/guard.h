@@ -117,6 +117,9 @@ struct StartContext {
 struct WatchHints {
   std::optional<std::size_t> pipe_write_bytes;  // size of a write runc init will make into a pipe (seccomp)
   bool pipe_block_expected = false;             // look sooner and more often
+  // A command without inits (update): runc itself must finish within watchdog.init_timeout_s, or it is
+  // killed (and after_runc sees killed_at_deadline).
+  bool runc_deadline = false;
 };
 
 // In the watchdog, while runc runs (and after it exited).
@@ -159,9 +162,9 @@ class Guard {
   virtual bool security() const { return false; }
   // Whether this invocation concerns the guard at all (by command traits and flags; cheap).
   virtual bool applies(const RuncArgs& args) const = 0;
-  // The policy when the config names none (may depend on the runc release: ctx.runc_build()). A guard
+  // The policy when the config names none, for this runc release (nullptr: unknown) and invocation. A guard
   // with its own policy keys (kernel_memory.policy, seccomp.on_hazard) keeps Enforce here and reads them.
-  virtual GuardPolicy default_policy(InvocationContext&) const { return GuardPolicy::Enforce; }
+  virtual GuardPolicy default_policy(const RuncBuild* runc, const RuncArgs& args) const { return GuardPolicy::Enforce; }
   // The runc issue this guard is a virtual patch for (doctor lists them), if any.
   virtual std::optional<RuncIssue> patches() const { return std::nullopt; }
 

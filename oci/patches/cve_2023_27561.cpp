@@ -17,11 +17,10 @@ class Cve202327561 final : public VirtualPatch {
  public:
   Cve202327561() : VirtualPatch("cve-2023-27561", RuncIssue::Cve2023_27561) {}
 
-  GuardPolicy default_policy(InvocationContext& ctx) const override {
+  GuardPolicy default_policy(const RuncBuild* runc, const RuncArgs& args) const override {
     // Also the releases of the original bug (CVE-2019-19921).
-    const RuncBuild* runc = ctx.runc_build();
     if (runc && affected(runc->version, RuncIssue::Cve2019_19921)) return GuardPolicy::Enforce;
-    return VirtualPatch::default_policy(ctx);
+    return VirtualPatch::default_policy(runc, args);
   }
 
   bool applies(const RuncArgs& args) const override { return args.does(Trait::ReadsSpec); }

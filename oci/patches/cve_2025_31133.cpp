@@ -27,12 +27,6 @@ constexpr std::string_view kLxcfsTargets[] = {"/proc/cpuinfo", "/proc/diskstats"
                                               "/proc/swaps",   "/proc/uptime",    "/proc/loadavg", "/proc/slabinfo",
                                               "/sys/devices/system/cpu/online"};
 
-bool privileged(const Json& view) {
-  const auto* bounding = view_at(view, {"process", "capabilities", "bounding"});
-  if (!bounding || !bounding->is_array()) return false;
-  return std::find(bounding->begin(), bounding->end(), Json("CAP_SYS_ADMIN")) != bounding->end();
-}
-
 bool below(std::string_view path, std::string_view dir) {
   return path == dir || (path.size() > dir.size() && path.substr(0, dir.size()) == dir && path[dir.size()] == '/');
 }
@@ -48,7 +42,7 @@ class Cve202531133 final : public VirtualPatch {
   void before_runc(InvocationContext& ctx) override {
     if (!ctx.args().does(Trait::ReadsSpec)) return;
     const Json& view = ctx.spec().view();
-    if (privileged(view)) return;
+    if (process_has_capability(view, "CAP_SYS_ADMIN")) return;
     const ContainerFs fs = ContainerFs::from_spec(view, ctx.bundle());
     const auto* mounts = view_at(view, {"mounts"});
     for (std::size_t k = 0; k < fs.mounts.size(); ++k) {
@@ -72,7 +66,7 @@ class Cve202531133 final : public VirtualPatch {
   void before_start(StartContext& ctx) override {
     if (!ctx.spec) return;  // the bundle's config.json could not be read: logged by the runtime
     const Json& view = ctx.spec->view();
-    if (privileged(view)) return;
+    if (process_has_capability(view, "CAP_SYS_ADMIN")) return;
     LiveContainer init(ctx.proc_root, ctx.init.pid);
     auto refuse = [&](const std::string& what) {
       found(ctx.config, ctx.events, ctx.guard_policy, ctx.runc_build, what, {{"init", ctx.init.pid}});

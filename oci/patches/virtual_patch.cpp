@@ -9,8 +9,7 @@
 
 namespace rg {
 
-GuardPolicy VirtualPatch::default_policy(InvocationContext& ctx) const {
-  const RuncBuild* runc = ctx.runc_build();
+GuardPolicy VirtualPatch::default_policy(const RuncBuild* runc, const RuncArgs&) const {
   return !runc || affected(runc->version, issue_) ? GuardPolicy::Enforce : GuardPolicy::Off;
 }
 

@@ -20,7 +20,7 @@ class VirtualPatch : public Guard {
   std::string_view name() const override { return name_; }
   bool security() const override { return true; }
   std::optional<RuncIssue> patches() const override { return issue_; }
-  GuardPolicy default_policy(InvocationContext& ctx) const override;
+  GuardPolicy default_policy(const RuncBuild* runc, const RuncArgs& args) const override;
 
  protected:
   // The CVE's trigger was found: throws the refusal under enforce, logs it under observe.

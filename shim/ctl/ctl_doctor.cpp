@@ -76,6 +76,7 @@ CheckResult check_engine_registrations(const std::string& state_dir) {
 struct DoctorArgs {
   bool json = false;
   bool unstick = false;
+  bool fix = false;
   std::vector<std::string> runc_roots;
   std::string config;
   std::string state_dir = std::string(install::kDefaultStateDir);
@@ -89,6 +90,9 @@ void add_doctor_command(CLI::App& app) {
                                               "runc-guard's config and registrations, blocked runc init");
   doctor->add_flag("--json", args->json, "stable JSON (schema 1, see shim/doctor.h and the README)");
   doctor->add_flag("--unstick", args->unstick, "un-stick every blocked runc init found (lossless pipe enlarge)");
+  doctor->add_flag("--fix", args->fix,
+                   "make the guards' safe repairs: thaw/remove orphaned frozen inits, delete orphaned created "
+                   "containers, make missing /dev/char links");
   doctor->add_option("--runc-root", args->runc_roots,
                      "a runc --root whose containers' inits count too (besides /run/runc and the engines' roots)");
   doctor->add_option("--config", args->config, "runc-guard config to check (default: $RUNC_GUARD_CONFIG or /etc/runc-guard/config.json)");
@@ -101,6 +105,7 @@ void add_doctor_command(CLI::App& app) {
       DoctorOptions options;
       options.config_path = args->config;
       options.unstick = args->unstick;
+      options.fix = args->fix;
       options.runc_roots = args->runc_roots;
       std::string state_dir = args->state_dir;
       options.extra_checks.push_back([state_dir](const Config&) { return check_engine_registrations(state_dir); });

@@ -11,6 +11,7 @@
 #include "oci/base/files.h"
 #include "oci/base/text.h"
 #include "oci/kernel_release.h"
+#include "oci/runc_state.h"
 #include "oci/runc_version.h"
 #include "seccomp/probe.h"
 #include "shim/watchdog/blocked_inits.h"
@@ -207,6 +208,15 @@ std::vector<CheckResult> check_real_runc(const Config& config,
   return results;
 }
 
+namespace {
+// The arguments of a create, for guards whose default policy depends on the invocation.
+const RuncArgs& create_args() {
+  static const std::vector<std::string> argv{"runc", std::string(command_name(Command::Create)), "doctor"};
+  static const RuncArgs args = parse_runc_args(argv);
+  return args;
+}
+}  // namespace
+
 CheckResult check_virtual_patches(const Config& config, const std::optional<RuncBuild>& runc) {
   Json patches = Json::array();
   std::vector<std::string> active, off_but_affected;
@@ -216,7 +226,7 @@ CheckResult check_virtual_patches(const Config& config, const std::optional<Runc
     if (!issue) continue;
     const RuncIssueInfo& info = issue_info(*issue);
     const bool affected_upstream = !runc || affected(runc->version, *issue);
-    const GuardPolicy policy = config.policy_of(guard->name(), affected_upstream ? GuardPolicy::Enforce : GuardPolicy::Off);
+    const GuardPolicy policy = config.policy_of(guard->name(), guard->default_policy(runc ? &*runc : nullptr, create_args()));
     patches.push_back({{"guard", guard->name()}, {"cve", info.id}, {"fixed_in", info.fixed_in},
                        {"affected_by_version", affected_upstream}, {"policy", policy_name(policy)}});
     if (policy != GuardPolicy::Off) active.push_back(std::string(info.id) + " (" + std::string(policy_name(policy)) + ")");
@@ -315,6 +325,29 @@ std::vector<CheckResult> check_blocked_inits(const std::string& proc_root, const
   return results;
 }
 
+std::vector<CheckResult> check_guards_on_node(const Config& config, const std::optional<RuncBuild>& runc,
+                                              const std::string& runc_path, const DoctorOptions& options) {
+  std::vector<CheckResult> out;
+  std::vector<std::string> roots = kDefaultRuncStateRoots;
+  roots.insert(roots.end(), options.runc_roots.begin(), options.runc_roots.end());
+  for (const auto& registration : registered_guards()) {
+    auto guard = registration.make();
+    const RuncBuild* build = runc ? &*runc : nullptr;
+    NodeContext ctx{config, build, runc_path, config.policy_of(guard->name(), guard->default_policy(build, create_args())),
+                    roots, options.fix, options.proc_root, options.dev_root};
+    try {
+      for (auto& r : guard->node_checks(ctx)) {
+        r.data["guard"] = guard->name();
+        r.data["policy"] = policy_name(ctx.policy);
+        out.push_back(std::move(r));
+      }
+    } catch (const std::exception& e) {
+      out.push_back(error_result(std::string(guard->name()), std::string("cannot check: ") + e.what()));
+    }
+  }
+  return out;
+}
+
 int DoctorReport::exit_code() const {
   bool problems = false, incomplete = false;
   for (const auto& c : checks) {
@@ -404,6 +437,7 @@ DoctorReport run_doctor(const DoctorOptions& options) {
     // reported by runc.binary; without a runc nothing can be identified as its init
   }
   for (auto& r : check_blocked_inits(options.proc_root, runc_path, options.unstick, options.runc_roots)) report.checks.push_back(std::move(r));
+  for (auto& r : check_guards_on_node(config, build, runc_path, options)) report.checks.push_back(std::move(r));
   return report;
 }
 

@@ -68,6 +68,8 @@ struct DoctorOptions {
   std::string sys_root = "/sys";
   std::string config_path;        // empty: $RUNC_GUARD_CONFIG or the default path
   bool unstick = false;
+  bool fix = false;                // the guards' safe repairs (Guard::node_checks)
+  std::string dev_root = "/dev";
   std::vector<std::string> runc_roots;  // extra runc --root directories (besides docker/containerd/CRI-O's)
   std::string kernel_release;     // empty: uname(2)
   std::function<std::size_t()> probe_capacity;                   // default: the seccomp engine's probe
@@ -75,6 +77,11 @@ struct DoctorOptions {
   // Extra checks from layers doctor does not link (runc-guardctl adds the engine registrations).
   std::vector<std::function<CheckResult(const Config&)>> extra_checks;
 };
+
+// Every guard's view of the node (Guard::node_checks), with the policy the runtime would give it for this
+// runc; with `fix`, their safe repairs.
+std::vector<CheckResult> check_guards_on_node(const Config& config, const std::optional<RuncBuild>& runc,
+                                              const std::string& runc_path, const DoctorOptions& options);
 
 // Never throws for a failing check (that check reports "error"); throws rg::Error only when doctor cannot
 // run at all.

@@ -74,7 +74,7 @@ std::vector<Guard*> applicable(std::vector<std::unique_ptr<Guard>>& all, Invocat
   for (auto& g : all) {
     if (!g->applies(ctx.args())) continue;
     GuardPolicy policy = GuardPolicy::Enforce;
-    run_hook(*g, ctx.config, ctx.events, [&] { policy = ctx.config.policy_of(g->name(), g->default_policy(ctx)); });
+    run_hook(*g, ctx.config, ctx.events, [&] { policy = ctx.config.policy_of(g->name(), g->default_policy(ctx.runc_build(), ctx.args())); });
     if (policy == GuardPolicy::Off) continue;
     out.push_back(g.get());
     policies.push_back(policy);

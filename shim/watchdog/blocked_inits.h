@@ -29,10 +29,6 @@ struct BlockedInit {
   BlockedWrite write;        // tid, fd, pipe inode, capacity and fill, whether the init holds the read end
 };
 
-inline const std::vector<std::string> kDefaultRuncStateRoots = {
-    "/run/runc", "/run/docker/runtime-runc/moby", "/run/containerd/runc/k8s.io", "/run/containerd/runc/default",
-    "/run/containerd/runc/moby"};
-
 struct FindBlockedOptions {
   std::string runc_path;  // the configured real runc: only its inits count
   // Two looks this far apart must agree (same thread, fd and pipe, pipe full), as in the watchdog.

@@ -89,6 +89,8 @@ void run_hooks(std::span<Guard* const> guards, EventLog& events, std::string_vie
     WatchEnd end = WatchEnd::RuncExited;
     if (watch_inits) {
       end = watcher.run();
+    } else if (hints.runc_deadline && spec.config.watchdog.enabled) {
+      end = watcher.run_with_runc_deadline();
     } else {
       // Guard work only (watchdog.enabled is false, or a command that is not watched): wait for runc.
       while (!watcher.wait_for_runc_exit(std::chrono::minutes(1))) {

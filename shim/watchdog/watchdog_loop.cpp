@@ -315,6 +315,28 @@ void InitWatcher::enforce_deadline(const std::vector<TrackedInit>& inits) {
   count(metric::kInitKilled);
 }
 
+WatchEnd InitWatcher::run_with_runc_deadline() {
+  if (wait_for_runc_exit(spec_.init_timeout())) return WatchEnd::RuncExited;
+  const std::string message = "runc-guard: runc " + std::string(command_name(spec_.command)) + " did not finish within " +
+                              std::to_string(spec_.init_timeout().count()) + "s; killed";
+  nlohmann::json details = {{"timeout_s", spec_.init_timeout().count()}, {"runc_pid", spec_.runc.pid}, {"message", message}};
+  if (spec_.observe()) {
+    details["action"] = "observe";
+    events_.emit("runc.deadline_exceeded", details);
+    while (!wait_for_runc_exit(std::chrono::minutes(1))) {
+    }
+    return WatchEnd::RuncExited;
+  }
+  RuncLog(spec_.log_path, spec_.log_format).write(LogLevel::Error, message);
+  bool killed = false;
+  if (runc_pidfd_ >= 0) killed = pidfd_send_sigkill(runc_pidfd_);
+  else if (same_process_alive(spec_.proc_root, spec_.runc)) killed = ::kill(spec_.runc.pid, SIGKILL) == 0;
+  wait_for_runc_exit(milliseconds(2000));
+  details["runc_killed"] = killed;
+  events_.emit("runc.killed", details);
+  return WatchEnd::Killed;
+}
+
 WatchEnd InitWatcher::run() {
   const PollSchedule schedule = poll_schedule(hints_.pipe_block_expected);
   const auto started = WatchClock::now();

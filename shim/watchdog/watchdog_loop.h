@@ -108,6 +108,9 @@ class InitWatcher {
   WatchEnd run();
   // True once the watched runc has exited; false after `timeout`.
   bool wait_for_runc_exit(std::chrono::milliseconds timeout);
+  // For a command without inits (update): waits for runc, and kills it at the deadline (enforce) or
+  // reports it (observe). Killed when the deadline killed it, else RuncExited.
+  WatchEnd run_with_runc_deadline();
 
  private:
   struct TrackedInit {

@@ -47,7 +47,7 @@ TEST(RuncKnownIssues, TableByVersion) {
   using V = std::vector<std::string>;
   EXPECT_EQ(issue_ids("1.0.0-rc93"),
             (V{"runc-init-pipe-hang", "CVE-2024-21626", "CVE-2025-31133", "CVE-2022-29162", "CVE-2021-30465",
-               "runc-implicit-kmem", "runc-frozen-on-kill", "runc-frozen-on-kill-cgroupfs", "runc-delete-frozen"}));
+               "runc-implicit-kmem", "runc-frozen-on-kill", "runc-frozen-hangs"}));
   EXPECT_EQ(issue_ids("1.1.5+ds1"), (V{"CVE-2024-21626", "CVE-2025-31133", "runc-frozen-on-kill", "runc-devices-lost"}));
   EXPECT_EQ(issue_ids("1.1.12"), (V{"CVE-2025-31133", "runc-frozen-on-kill"}));
   EXPECT_EQ(issue_ids("1.2.8"), (V{"runc-frozen-on-kill"}));
@@ -71,7 +71,7 @@ TEST(RuncKnownIssues, RangesAtTheirEdges) {
       {RuncIssue::Cve2023_27561, {"1.0.0-rc95", "1.0.0", "1.1.4"}, {"1.0.0-rc94", "1.1.5"}},
       {RuncIssue::Cve2019_19921, {"1.0.0-rc9"}, {"1.0.0-rc10"}},
       {RuncIssue::Cve2025_31133, {"1.1.15", "1.2.7", "1.0.0-rc10"}, {"1.2.8", "1.3.3"}},
-      {RuncIssue::DeleteForceKeepsFrozen, {"1.0.3", "1.0.0-rc93"}, {"1.1.0", "1.1.12"}},
+      {RuncIssue::FrozenCgroupHangs, {"1.0.3", "1.0.0-rc93", "1.0.0-rc10"}, {"1.1.0", "1.1.12"}},
       {RuncIssue::DevicesLostOnReload, {"1.1.3", "1.1.6"}, {"1.1.2", "1.1.7"}},
   };
   for (const auto& c : cases) {

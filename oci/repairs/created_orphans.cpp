@@ -1,0 +1,125 @@
+// Created containers nobody starts (every runc release, by design): `runc create` leaves `runc init`
+// waiting on exec.fifo until `runc start`. When the process that created it dies first — a crashed or
+// killed containerd-shim or conmon — the init waits forever, holding the container's cgroup, mounts and
+// memory, and the engine no longer knows it.
+//
+//   before_runc  create: who is creating it (our parent, by pid and start time).
+//   after_runc   only with watchdog.reap_orphaned_created_after_s: the watchdog stays while the container
+//                is `created`, and once its creator is gone and the container is that old, runs
+//                `delete --force` (observe: reports it once). It leaves as soon as the container starts.
+//   node_checks  doctor: `created` containers older than the reap age (10 minutes when not configured)
+//                whose init's parent is pid 1 — the engines' shims and conmon are subreapers, so while the
+//                creator lives it stays the init's parent (--fix: delete --force).
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "oci/guard/metrics.h"
+#include "oci/guard/guard.h"
+#include "oci/proc/runc_init.h"
+#include "oci/runc_state.h"
+
+namespace rg {
+namespace {
+
+constexpr std::string_view kName = "created-orphans";
+constexpr int kDoctorDefaultAgeS = 600;
+
+using Clock = std::chrono::steady_clock;
+
+// Seconds since `who` started, from /proc (start time in clock ticks since boot).
+std::optional<double> process_age_s(const std::string& proc_root, const ProcessIdentity& who) {
+  auto uptime = read_uptime(proc_root);
+  if (!uptime) return std::nullopt;
+  return *uptime - static_cast<double>(who.start_time) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+class CreatedOrphansGuard final : public Guard {
+ public:
+  std::string_view name() const override { return kName; }
+  bool applies(const RuncArgs& args) const override { return args.is(Command::Create); }
+
+  void before_runc(InvocationContext& ctx) override {
+    reap_after_s_ = ctx.config.watchdog.reap_orphaned_created_after_s;
+    if (reap_after_s_ <= 0) return;
+    auto st = read_proc_stat("/proc", ::getppid());
+    if (!st) return;
+    creator_ = ProcessIdentity{st->pid, st->start_time};
+    creator_comm_ = st->comm;
+    created_at_ = Clock::now();
+  }
+
+  bool wants_watchdog() const override { return creator_.pid > 0; }
+
+  void after_runc(WatchContext& ctx, const RuncExit& exit) override {
+    if (!exit.container_exists) return;
+    const auto reap_after = std::chrono::seconds(reap_after_s_);
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      auto state = read_runc_state(ctx.state_root, ctx.container_id);
+      if (!state || !is_waiting_runc_init(ctx.proc_root, state->init, ctx.call.runc_path)) return;  // started or gone
+      if (same_process_alive(ctx.proc_root, creator_) || Clock::now() - created_at_ < reap_after) continue;
+      nlohmann::json details = {{"creator_pid", creator_.pid},
+                                {"creator_comm", creator_comm_},
+                                {"init_pid", state->init.pid},
+                                {"age_s", std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - created_at_).count()},
+                                {"reap_after_s", reap_after_s_}};
+      if (ctx.observe_only()) {
+        details["observe"] = true;
+        ctx.events.emit("created.orphaned", details);
+        count_metric(ctx.config, metric::kRepairs, {{"guard", kName}, {"action", "observed"}});
+        return;
+      }
+      details["delete_force_exit"] = ctx.call.delete_force(ctx.container_id, std::chrono::seconds(15));
+      ctx.events.emit("created.reaped", details);
+      count_metric(ctx.config, metric::kRepairs, {{"guard", kName}, {"action", "reaped"}});
+      return;
+    }
+  }
+
+  std::vector<CheckResult> node_checks(NodeContext& ctx) override {
+    std::vector<CheckResult> out;
+    if (ctx.runc_path.empty()) return out;
+    const int min_age_s = ctx.config.watchdog.reap_orphaned_created_after_s > 0
+                              ? ctx.config.watchdog.reap_orphaned_created_after_s
+                              : kDoctorDefaultAgeS;
+    for (const std::string& root : ctx.runc_roots)
+      for (const std::string& id : list_runc_containers(root)) {
+        auto state = read_runc_state(root, id);
+        if (!state || !is_waiting_runc_init(ctx.proc_root, state->init, ctx.runc_path)) continue;
+        auto st = read_proc_stat(ctx.proc_root, state->init.pid);
+        auto age = process_age_s(ctx.proc_root, state->init);
+        if (!st || !age || st->ppid != 1 || *age < min_age_s) continue;
+        CheckResult r{"created.orphaned", CheckStatus::Warn,
+                      "container " + id + " (" + root + ") has waited " + std::to_string(static_cast<long>(*age)) +
+                          "s in state created and the process that created it is gone (its init's parent is pid 1)",
+                      "runc-guardctl doctor --fix deletes it (runc delete --force)",
+                      {{"root", root}, {"id", id}, {"init_pid", state->init.pid}, {"age_s", static_cast<long>(*age)}}};
+        if (ctx.fix && ctx.policy != GuardPolicy::Off) {
+          RuncCall call{ctx.runc_path, {"--root", root}, "/"};
+          const int code = call.delete_force(id, std::chrono::seconds(15));
+          r.data["delete_force_exit"] = code;
+          if (code == 0) {
+            r.status = CheckStatus::Ok;
+            r.evidence += "; fixed: deleted";
+            r.advice.clear();
+          }
+        }
+        out.push_back(std::move(r));
+      }
+    return out;
+  }
+
+ private:
+  int reap_after_s_ = 0;
+  ProcessIdentity creator_;
+  std::string creator_comm_;
+  Clock::time_point created_at_;
+};
+
+}  // namespace
+
+std::unique_ptr<Guard> make_created_orphans_guard() { return std::make_unique<CreatedOrphansGuard>(); }
+
+}  // namespace rg

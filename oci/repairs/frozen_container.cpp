@@ -1,0 +1,283 @@
+// Containers left FROZEN (runc-frozen-on-kill, runc-frozen-hangs).
+//
+// runc freezes a container's cgroup around Set() with the systemd driver on cgroup v1 (rc91 … 1.3.x):
+// killed in that window — containerd's timeout — it leaves the cgroup FROZEN, every process in it and any
+// later `runc init` stuck, pods Terminating. And runc before 1.1 hangs on a frozen cgroup by itself: create
+// into one and exec into a frozen container block forever, delete --force fails after 10 s and leaves the
+// container behind (checked here with 1.0.3; 1.1 refuses create/exec and thaws before delete by itself).
+//
+//   before_runc  create/run/restore into a frozen cgroup and exec into a frozen container are refused where
+//                runc would hang; a frozen container is thawed before delete --force where runc would fail.
+//                Records the cgroup's freezer state (and whether it existed) for after_runc.
+//   in_watchdog  update has no init to watch: runc itself gets the deadline (watchdog.init_timeout_s).
+//   after_runc   thawed before and frozen now (runc died or was killed in its freeze window): thawed. A
+//                create that left no state.json but a cgroup runc made itself: runc's inits in it killed,
+//                the cgroup thawed and removed.
+//   node_checks  doctor: frozen containers (paused, or left frozen), and runc inits frozen in a cgroup no
+//                container owns (--fix: killed, thawed, cgroup removed).
+// Whether a frozen container was paused on purpose cannot be told from the cgroup (runc itself reports
+// both as "paused"), so nothing is ever thawed that was frozen before runc-guard ran runc.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "oci/base/child_process.h"
+#include "oci/guard/guard.h"
+#include "oci/proc/mountinfo.h"
+#include "oci/base/files.h"
+#include "oci/cgroup.h"
+#include "oci/guard/metrics.h"
+#include "oci/proc/runc_init.h"
+#include "oci/runc_state.h"
+
+namespace rg {
+namespace {
+
+constexpr std::string_view kName = "frozen-container";
+
+std::string_view freezer_name(std::optional<FreezerState> state) {
+  if (!state) return "none";
+  switch (*state) {
+    case FreezerState::Thawed: return "THAWED";
+    case FreezerState::Frozen: return "FROZEN";
+    case FreezerState::Freezing: return "FREEZING";
+  }
+  return "?";
+}
+
+bool frozen(std::optional<FreezerState> state) { return state && *state != FreezerState::Thawed; }
+
+// The freezer hierarchy: v1's freezer controller, else the unified v2 hierarchy.
+std::optional<CgroupHierarchy> freezer_hierarchy() {
+  if (auto v1 = find_cgroup_hierarchy("freezer")) return v1;
+  return find_cgroup_hierarchy("");
+}
+
+// A runc state's freezer directory (v1 "freezer", v2 the unified path under "").
+std::string freezer_dir_of(const RuncState& state) {
+  for (const char* key : {"freezer", ""})
+    if (auto it = state.cgroup_paths.find(key); it != state.cgroup_paths.end() && !it->second.empty()) return it->second;
+  return {};
+}
+
+// Kills runc's processes in `dir` (only processes running the configured runc: inits that never became the
+// container), thaws it so the kills land, waits for it to empty and removes it. Returns the pids killed and
+// whether the cgroup is gone.
+struct CgroupCleanup {
+  std::vector<pid_t> killed;
+  std::vector<pid_t> left;  // processes that are not runc's: the cgroup is left alone
+  bool removed = false;
+};
+CgroupCleanup remove_runc_cgroup(const std::string& proc_root, const std::string& runc_path, const std::string& dir) {
+  CgroupCleanup out;
+  RuncBinary runc(runc_path);
+  for (pid_t pid : cgroup_procs(dir)) {
+    UniqueFd pidfd = open_pidfd(pid);
+    auto st = read_proc_stat(proc_root, pid);
+    if (!st || !is_runc_init_comm(st->comm) || !runc.runs(proc_root, pid)) {
+      out.left.push_back(pid);
+      continue;
+    }
+    auto again = read_proc_stat(proc_root, pid);
+    if (!again || again->start_time != st->start_time) continue;  // gone (or reused) meanwhile
+    if (pidfd ? pidfd_send_sigkill(pidfd.get()) : ::kill(pid, SIGKILL) == 0) out.killed.push_back(pid);
+  }
+  if (!out.left.empty()) return out;
+  try {
+    thaw_cgroup(dir);
+  } catch (const Error&) {
+    // nothing frozen any more, or the cgroup is gone already
+  }
+  for (int i = 0; i < 200 && !cgroup_procs(dir).empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  out.removed = ::rmdir(dir.c_str()) == 0 || errno == ENOENT;
+  return out;
+}
+
+// The same relative cgroup in every other v1 hierarchy runc made it in (rmdir only takes empty ones).
+void remove_in_other_hierarchies(const std::string& freezer_dir, const std::string& freezer_mount) {
+  if (!freezer_dir.starts_with(freezer_mount + "/")) return;
+  const std::string rel = freezer_dir.substr(freezer_mount.size());
+  const std::string base = dirname_of(freezer_mount);  // /sys/fs/cgroup
+  auto mounts = read_small_file("/proc/self/mountinfo", std::size_t{16} << 20);
+  if (!mounts) return;
+  for (const MountEntry& m : parse_mountinfo(*mounts))
+    if (m.fstype == "cgroup" && m.mount_point != freezer_mount && m.mount_point.starts_with(base + "/"))
+      ::rmdir((m.mount_point + rel).c_str());
+}
+
+class FrozenContainerGuard final : public Guard {
+ public:
+  std::string_view name() const override { return kName; }
+  bool applies(const RuncArgs& args) const override {
+    return args.does(Trait::Creates) || args.is(Command::Exec) || args.does(Trait::Updates) ||
+           (args.does(Trait::Deletes) && args.flag_bool("force"));
+  }
+  GuardPolicy default_policy(const RuncBuild* runc, const RuncArgs&) const override {
+    return !runc || affected(runc->version, RuncIssue::FreezeLeftOnKill) ||
+                   affected(runc->version, RuncIssue::FrozenCgroupHangs)
+               ? GuardPolicy::Enforce
+               : GuardPolicy::Off;
+  }
+
+  void before_runc(InvocationContext& ctx) override {
+    const RuncArgs& args = ctx.args();
+    command_ = args.command_id;
+    const RuncBuild* runc = ctx.runc_build();
+    hangs_ = !runc || affected(runc->version, RuncIssue::FrozenCgroupHangs);
+    if (args.does(Trait::Creates)) {
+      auto hierarchy = freezer_hierarchy();
+      if (!hierarchy) return;  // no freezer: nothing can be frozen
+      const std::string cgroups_path = view_string(ctx.spec().view(), {"linux", "cgroupsPath"});
+      if (args.global_bool("systemd-cgroup")) {
+        auto dir = resolve_systemd_cgroup_dir(*hierarchy, cgroups_path);
+        if (!dir) return;
+        dir_ = *dir;
+      } else {
+        dir_ = resolve_cgroup_dir(*hierarchy, cgroups_path, args.container_id());
+      }
+      mount_ = hierarchy->mountpoint;
+      struct stat st {};
+      existed_ = ::stat(dir_.c_str(), &st) == 0;
+    } else {
+      auto state = read_runc_state(absolute_path(args.root(), ctx.cwd()), args.container_id());
+      if (!state) return;  // runc reports a missing container itself
+      dir_ = freezer_dir_of(*state);
+      existed_ = true;
+    }
+    if (dir_.empty()) return;
+    before_ = read_freezer_state(dir_);
+    if (!frozen(before_)) return;
+
+    nlohmann::json details = {{"cgroup", dir_}, {"freezer", freezer_name(before_)},
+                              {"runc_version", runc ? runc->text : "unknown"}};
+    if (args.does(Trait::Deletes)) {
+      if (!hangs_) return;  // runc 1.1 thaws before it kills
+      if (ctx.observe_only()) return emit(ctx, "frozen.thawed", details, true);
+      thaw_cgroup(dir_);
+      details["freezer_after"] = freezer_name(read_freezer_state(dir_));
+      details["reason"] = "delete --force of a frozen container fails on this runc (\"container init still running\")";
+      emit(ctx, "frozen.thawed", details, false);
+      return;
+    }
+    if (!hangs_ || args.does(Trait::Updates)) return;  // 1.1 refuses by itself; update does not hang
+    const bool creates = args.does(Trait::Creates);
+    const std::string what = creates ? "the container's cgroup " + dir_ + " is frozen" : "container " + args.container_id() + " is frozen";
+    details["refused"] = creates ? "create into a frozen cgroup" : "exec into a frozen container";
+    if (ctx.observe_only()) return emit(ctx, "frozen.refused", details, true);
+    emit(ctx, "frozen.refused", details, false);
+    throw Error::refusal(what + " (paused, or left frozen by a killed runc): runc " + (runc ? runc->text : std::string("?")) +
+                         " would hang forever; " +
+                         (creates ? "thaw or remove that cgroup first" : "resume it first (runc resume " + args.container_id() + ")"));
+  }
+
+  // After runc: the freezer to compare with, or the cgroup runc made for a create that failed.
+  bool wants_watchdog() const override { return !dir_.empty() && !frozen(before_); }
+
+  void in_watchdog(WatchContext& ctx) override {
+    if (command_has(command_, Trait::Updates)) ctx.hints.runc_deadline = true;
+  }
+
+  void after_runc(WatchContext& ctx, const RuncExit& exit) override {
+    auto now = read_freezer_state(dir_);
+    const bool creates = command_has(command_, Trait::Creates);
+    if (creates && !exit.container_exists && !existed_) {
+      struct stat st {};
+      if (::stat(dir_.c_str(), &st) != 0) return;  // runc cleaned up after itself
+      nlohmann::json details = {{"cgroup", dir_}, {"freezer", freezer_name(now)},
+                                {"killed_at_deadline", exit.killed_at_deadline},
+                                {"reason", "runc exited leaving no container but the cgroup it made"}};
+      if (ctx.observe_only()) return emit(ctx.config, ctx.events, "frozen.orphan_cgroup_removed", details, true);
+      CgroupCleanup cleanup = remove_runc_cgroup(ctx.proc_root, ctx.call.runc_path, dir_);
+      if (cleanup.removed && !mount_.empty()) remove_in_other_hierarchies(dir_, mount_);
+      details["inits_killed"] = cleanup.killed;
+      details["other_processes"] = cleanup.left;
+      details["removed"] = cleanup.removed;
+      emit(ctx.config, ctx.events, "frozen.orphan_cgroup_removed", details, false);
+      return;
+    }
+    if (!frozen(now)) return;
+    nlohmann::json details = {{"cgroup", dir_}, {"freezer_before", freezer_name(before_)},
+                              {"freezer_after_runc", freezer_name(now)},
+                              {"killed_at_deadline", exit.killed_at_deadline},
+                              {"reason", "runc left the container frozen (killed or failed in its freeze window)"}};
+    if (ctx.observe_only()) return emit(ctx.config, ctx.events, "frozen.thawed", details, true);
+    thaw_cgroup(dir_);
+    details["freezer_now"] = freezer_name(read_freezer_state(dir_));
+    emit(ctx.config, ctx.events, "frozen.thawed", details, false);
+  }
+
+  std::vector<CheckResult> node_checks(NodeContext& ctx) override {
+    std::vector<CheckResult> out;
+    nlohmann::json paused = nlohmann::json::array();
+    std::vector<ProcessIdentity> owned;  // inits that have a container
+    for (const std::string& root : ctx.runc_roots)
+      for (const std::string& id : list_runc_containers(root)) {
+        auto state = read_runc_state(root, id);
+        if (!state) continue;
+        owned.push_back(state->init);
+        const std::string dir = freezer_dir_of(*state);
+        if (!dir.empty() && frozen(read_freezer_state(dir))) paused.push_back({{"root", root}, {"id", id}, {"cgroup", dir}});
+      }
+    if (!paused.empty())
+      out.push_back({"frozen.containers", CheckStatus::Info,
+                     std::to_string(paused.size()) + " container(s) frozen: paused on purpose, or left frozen by a killed runc",
+                     "if nobody paused it: runc --root ROOT resume ID", {{"containers", paused}}});
+    if (ctx.runc_path.empty()) return out;
+    auto hierarchy = freezer_hierarchy();
+    if (!hierarchy) return out;
+    RuncBinary runc(ctx.runc_path);
+    for (pid_t pid : list_pids(ctx.proc_root)) {
+      auto st = read_proc_stat(ctx.proc_root, pid);
+      if (!st || !is_runc_init_comm(st->comm) || !runc.runs(ctx.proc_root, pid)) continue;
+      if (std::find(owned.begin(), owned.end(), ProcessIdentity{pid, st->start_time}) != owned.end()) continue;
+      auto cgroup = read_small_file(ctx.proc_root + "/" + std::to_string(pid) + "/cgroup", 64 * 1024);
+      auto found = cgroup ? process_cgroup_dir(*hierarchy, *cgroup) : std::nullopt;
+      if (!found || !frozen(read_freezer_state(*found))) continue;
+      const std::string& dir = *found;
+      CheckResult r{"frozen.orphaned_init", CheckStatus::Warn,
+                    "runc init pid " + std::to_string(pid) + " is frozen in " + dir + " and no container owns it (left by a killed runc)",
+                    "runc-guardctl doctor --fix kills it and removes the cgroup",
+                    {{"pid", pid}, {"cgroup", dir}}};
+      if (ctx.fix && ctx.policy != GuardPolicy::Off) {
+        CgroupCleanup cleanup = remove_runc_cgroup(ctx.proc_root, ctx.runc_path, dir);
+        if (cleanup.removed) remove_in_other_hierarchies(dir, hierarchy->mountpoint);
+        r.data["fixed"] = {{"killed", cleanup.killed}, {"other_processes", cleanup.left}, {"removed", cleanup.removed}};
+        if (cleanup.removed) {
+          r.status = CheckStatus::Ok;
+          r.evidence += "; fixed: killed and removed";
+          r.advice.clear();
+        }
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+ private:
+  void emit(InvocationContext& ctx, std::string_view event, nlohmann::json details, bool observe) const {
+    emit(ctx.config, ctx.events, event, std::move(details), observe);
+  }
+  static void emit(const Config& config, EventLog& events, std::string_view event, nlohmann::json details, bool observe) {
+    if (observe) details["observe"] = true;
+    events.emit(event, details);
+    // "frozen.thawed" → action "thawed"
+    const std::string_view action = event.substr(event.find('.') + 1);
+    count_metric(config, metric::kRepairs, {{"guard", kName}, {"action", observe ? "observed" : action}});
+  }
+
+  Command command_ = Command::None;
+  bool hangs_ = false;
+  std::string dir_;    // the container's freezer cgroup ("" when unknown)
+  std::string mount_;  // its hierarchy's mountpoint (create only)
+  bool existed_ = false;
+  std::optional<FreezerState> before_;
+};
+
+}  // namespace
+
+std::unique_ptr<Guard> make_frozen_container_guard() { return std::make_unique<FrozenContainerGuard>(); }
+
+}  // namespace rg
