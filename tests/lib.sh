@@ -76,6 +76,14 @@ cleanup_container() {
   "$REAL_RUNC" --root "$1" delete --force "$2" >/dev/null 2>&1 || true
 }
 
+# process_alive PID: it exists and is not a zombie (this machine's pid 1 reaps orphans late).
+process_alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+
 # Watchdogs started by this test (found by our config path in their environment), zombies excluded.
 our_watchdogs() {
   local p

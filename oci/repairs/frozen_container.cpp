@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "oci/base/child_process.h"
@@ -63,9 +64,9 @@ std::string freezer_dir_of(const RuncState& state) {
   return {};
 }
 
-// Kills runc's processes in `dir` (only processes running the configured runc: inits that never became the
-// container), thaws it so the kills land, waits for it to empty and removes it. Returns the pids killed and
-// whether the cgroup is gone.
+// When every process in `dir` runs the configured runc (inits that never became a container's process):
+// kills them, thaws the cgroup so the kills land, waits for it to empty and removes it. Anything else in
+// it and nothing is touched.
 struct CgroupCleanup {
   std::vector<pid_t> killed;
   std::vector<pid_t> left;  // processes that are not runc's: the cgroup is left alone
@@ -74,18 +75,24 @@ struct CgroupCleanup {
 CgroupCleanup remove_runc_cgroup(const std::string& proc_root, const std::string& runc_path, const std::string& dir) {
   CgroupCleanup out;
   RuncBinary runc(runc_path);
+  struct Target {
+    UniqueFd pidfd;
+    ProcessIdentity id;
+  };
+  std::vector<Target> targets;
   for (pid_t pid : cgroup_procs(dir)) {
-    UniqueFd pidfd = open_pidfd(pid);
+    UniqueFd pidfd = open_pidfd(pid);  // from here on the pid cannot be reused under us
     auto st = read_proc_stat(proc_root, pid);
-    if (!st || !is_runc_init_comm(st->comm) || !runc.runs(proc_root, pid)) {
-      out.left.push_back(pid);
-      continue;
-    }
-    auto again = read_proc_stat(proc_root, pid);
-    if (!again || again->start_time != st->start_time) continue;  // gone (or reused) meanwhile
-    if (pidfd ? pidfd_send_sigkill(pidfd.get()) : ::kill(pid, SIGKILL) == 0) out.killed.push_back(pid);
+    if (!st) continue;  // gone
+    if (!runc.runs(proc_root, pid)) out.left.push_back(pid);
+    else targets.push_back({std::move(pidfd), {pid, st->start_time}});
   }
   if (!out.left.empty()) return out;
+  for (Target& t : targets) {
+    // Without pidfd (kernels < 5.3) the start time is checked right before kill(2).
+    if (!t.pidfd && !same_process_alive(proc_root, t.id)) continue;
+    if (t.pidfd ? pidfd_send_sigkill(t.pidfd.get()) : ::kill(t.id.pid, SIGKILL) == 0) out.killed.push_back(t.id.pid);
+  }
   try {
     thaw_cgroup(dir);
   } catch (const Error&) {
@@ -212,14 +219,15 @@ class FrozenContainerGuard final : public Guard {
   std::vector<CheckResult> node_checks(NodeContext& ctx) override {
     std::vector<CheckResult> out;
     nlohmann::json paused = nlohmann::json::array();
-    std::vector<ProcessIdentity> owned;  // inits that have a container
+    std::set<std::string> owned;  // the cgroups of containers runc knows
     for (const std::string& root : ctx.runc_roots)
       for (const std::string& id : list_runc_containers(root)) {
         auto state = read_runc_state(root, id);
         if (!state) continue;
-        owned.push_back(state->init);
         const std::string dir = freezer_dir_of(*state);
-        if (!dir.empty() && frozen(read_freezer_state(dir))) paused.push_back({{"root", root}, {"id", id}, {"cgroup", dir}});
+        if (dir.empty()) continue;
+        owned.insert(dir);
+        if (frozen(read_freezer_state(dir))) paused.push_back({{"root", root}, {"id", id}, {"cgroup", dir}});
       }
     if (!paused.empty())
       out.push_back({"frozen.containers", CheckStatus::Info,
@@ -228,14 +236,16 @@ class FrozenContainerGuard final : public Guard {
     if (ctx.runc_path.empty()) return out;
     auto hierarchy = freezer_hierarchy();
     if (!hierarchy) return out;
+    // A runc (or runc init) frozen in a cgroup that is no container's: what a killed runc create leaves.
     RuncBinary runc(ctx.runc_path);
+    std::set<std::string> reported;
     for (pid_t pid : list_pids(ctx.proc_root)) {
-      auto st = read_proc_stat(ctx.proc_root, pid);
-      if (!st || !is_runc_init_comm(st->comm) || !runc.runs(ctx.proc_root, pid)) continue;
-      if (std::find(owned.begin(), owned.end(), ProcessIdentity{pid, st->start_time}) != owned.end()) continue;
+      if (!runc.runs(ctx.proc_root, pid)) continue;
       auto cgroup = read_small_file(ctx.proc_root + "/" + std::to_string(pid) + "/cgroup", 64 * 1024);
       auto found = cgroup ? process_cgroup_dir(*hierarchy, *cgroup) : std::nullopt;
-      if (!found || !frozen(read_freezer_state(*found))) continue;
+      if (!found || found->empty() || *found == hierarchy->mountpoint || owned.count(*found) ||
+          !reported.insert(*found).second || !frozen(read_freezer_state(*found)))
+        continue;
       const std::string& dir = *found;
       CheckResult r{"frozen.orphaned_init", CheckStatus::Warn,
                     "runc init pid " + std::to_string(pid) + " is frozen in " + dir + " and no container owns it (left by a killed runc)",
