@@ -77,6 +77,7 @@ struct DoctorArgs {
   bool json = false;
   bool unstick = false;
   bool fix = false;
+  std::string dev_root = "/dev";
   std::vector<std::string> runc_roots;
   std::string config;
   std::string state_dir = std::string(install::kDefaultStateDir);
@@ -93,6 +94,8 @@ void add_doctor_command(CLI::App& app) {
   doctor->add_flag("--fix", args->fix,
                    "make the guards' safe repairs: thaw/remove orphaned frozen inits, delete orphaned created "
                    "containers, make missing /dev/char links");
+  doctor->add_option("--dev-root", args->dev_root, "the host's /dev (e.g. /host/dev when doctor runs in a pod)")
+      ->capture_default_str();
   doctor->add_option("--runc-root", args->runc_roots,
                      "a runc --root whose containers' inits count too (besides /run/runc and the engines' roots)");
   doctor->add_option("--config", args->config, "runc-guard config to check (default: $RUNC_GUARD_CONFIG or /etc/runc-guard/config.json)");
@@ -106,6 +109,7 @@ void add_doctor_command(CLI::App& app) {
       options.config_path = args->config;
       options.unstick = args->unstick;
       options.fix = args->fix;
+      options.dev_root = args->dev_root;
       options.runc_roots = args->runc_roots;
       std::string state_dir = args->state_dir;
       options.extra_checks.push_back([state_dir](const Config&) { return check_engine_registrations(state_dir); });

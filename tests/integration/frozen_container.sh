@@ -19,6 +19,7 @@ FREEZER=/sys/fs/cgroup/freezer
 RUNC_103=$(runc_release v1.0.3)
 RUNC_1112=$(runc_release v1.1.12)
 WORK=$(make_workdir)
+mkdir "$WORK/dev"  # doctor --fix would make links in the host's /dev
 ROOT="$WORK/root"
 EVENTS="$WORK/events.jsonl"
 PARENT="rg-frozen-$$"
@@ -111,10 +112,10 @@ left=$(cat "$(freezer_of c1)/cgroup.procs")
 [ -n "$left" ] || fail "no runc init left in the frozen cgroup"
 [ ! -f "$ROOT/c1/state.json" ] || fail "a state.json after the killed create"
 echo "bare runc 1.0.3: create hung; killed, it left runc init $left frozen and no state.json"
-"$GUARDCTL" doctor --json --runc-root "$ROOT" >"$WORK/doctor.json" || true
+"$GUARDCTL" doctor --json --dev-root "$WORK/dev" --runc-root "$ROOT" >"$WORK/doctor.json" || true
 jq -e --arg pid "$left" '.checks[] | select(.id == "frozen.orphaned_init" and (.data.pid | tostring) == $pid)' "$WORK/doctor.json" >/dev/null ||
   fail "doctor did not report the orphaned frozen init: $(jq -c '.checks[] | select(.id | startswith("frozen"))' "$WORK/doctor.json")"
-"$GUARDCTL" doctor --json --fix --runc-root "$ROOT" >"$WORK/doctor.json" || true
+"$GUARDCTL" doctor --json --fix --dev-root "$WORK/dev" --runc-root "$ROOT" >"$WORK/doctor.json" || true
 jq -e '.checks[] | select(.id == "frozen.orphaned_init") | select(.status == "ok" and .data.fixed.removed)' "$WORK/doctor.json" >/dev/null ||
   fail "doctor --fix: $(jq -c '.checks[] | select(.id | startswith("frozen"))' "$WORK/doctor.json")"
 sleep 0.2

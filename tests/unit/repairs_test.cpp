@@ -1,0 +1,165 @@
+// The node-killer guards' pure parts and their doctor checks on fake trees: cgroup paths of the systemd
+// driver, a process's cgroup, the freezer's state, the reap-age config key, missing /dev/char links
+// (found and, with --fix, made in a fake /dev with real device nodes), runc called again as the caller ran it.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "oci/base/error.h"
+#include "oci/cgroup.h"
+#include "oci/guard/config.h"
+#include "oci/runc_call.h"
+#include "shim/ctl/doctor.h"
+#include "temp_dir.h"
+
+namespace rg {
+namespace {
+
+using test::TempDir;
+
+TEST(SystemdSlice, ExpandsLikeSystemd) {
+  EXPECT_EQ(expand_systemd_slice("system.slice"), "/system.slice");
+  EXPECT_EQ(expand_systemd_slice("kubepods-burstable-pod12.slice"),
+            "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod12.slice");
+  EXPECT_EQ(expand_systemd_slice("-.slice"), "/");
+  for (const char* bad : {"", ".slice", "a--b.slice", "-a.slice", "a/b.slice", "system", "a.scope"})
+    EXPECT_FALSE(expand_systemd_slice(bad)) << bad;
+}
+
+TEST(SystemdCgroupDir, KubeletAndDockerPaths) {
+  CgroupHierarchy h{"freezer", "/sys/fs/cgroup/freezer", "/", "/"};
+  EXPECT_EQ(resolve_systemd_cgroup_dir(h, "kubepods-burstable-pod12.slice:cri-containerd:abc"),
+            "/sys/fs/cgroup/freezer/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod12.slice/cri-containerd-abc.scope");
+  EXPECT_EQ(resolve_systemd_cgroup_dir(h, "system.slice:docker:0123"), "/sys/fs/cgroup/freezer/system.slice/docker-0123.scope");
+  EXPECT_EQ(resolve_systemd_cgroup_dir(h, ":runc:x"), "/sys/fs/cgroup/freezer/system.slice/runc-x.scope");
+  EXPECT_EQ(resolve_systemd_cgroup_dir(h, "user.slice::my.slice"), "/sys/fs/cgroup/freezer/user.slice/my.slice");
+  for (const char* bad : {"/docker/abc", "a:b", "system.slice:docker:", "bad--.slice:p:n", "system.slice:p:../x"})
+    EXPECT_FALSE(resolve_systemd_cgroup_dir(h, bad)) << bad;
+}
+
+TEST(ProcessCgroupDir, V1AndV2) {
+  CgroupHierarchy v1{"freezer", "/sys/fs/cgroup/freezer", "/", "/"};
+  EXPECT_EQ(process_cgroup_dir(v1, "12:memory:/a\n7:freezer:/rg/c1\n1:name=systemd:/x\n"), "/sys/fs/cgroup/freezer/rg/c1");
+  EXPECT_FALSE(process_cgroup_dir(v1, "12:memory:/a\n"));
+  CgroupHierarchy v2{"", "/sys/fs/cgroup", "/", "/"};
+  EXPECT_EQ(process_cgroup_dir(v2, "0::/kubepods.slice/x.scope\n"), "/sys/fs/cgroup/kubepods.slice/x.scope");
+  CgroupHierarchy nested{"freezer", "/sys/fs/cgroup/freezer", "/docker/abc", "/"};
+  EXPECT_EQ(process_cgroup_dir(nested, "7:freezer:/docker/abc/sub\n"), "/sys/fs/cgroup/freezer/sub");
+  EXPECT_FALSE(process_cgroup_dir(nested, "7:freezer:/elsewhere\n"));
+}
+
+TEST(Freezer, StateOfFakeV1AndV2Dirs) {
+  TempDir dir;
+  EXPECT_FALSE(read_freezer_state(dir.path()));  // no freezer files: not a cgroup
+  dir.file("freezer.state", "THAWED\n");
+  dir.file("freezer.self_freezing", "0\n");
+  EXPECT_EQ(read_freezer_state(dir.path()), FreezerState::Thawed);
+  dir.file("freezer.state", "FROZEN\n");
+  EXPECT_EQ(read_freezer_state(dir.path()), FreezerState::Thawed) << "frozen only by a parent: runc reads it as thawed";
+  dir.file("freezer.self_freezing", "1\n");
+  EXPECT_EQ(read_freezer_state(dir.path()), FreezerState::Frozen);
+  dir.file("freezer.state", "FREEZING\n");
+  EXPECT_EQ(read_freezer_state(dir.path()), FreezerState::Freezing);
+  thaw_cgroup(dir.path());
+  EXPECT_EQ(read_freezer_state(dir.path()), FreezerState::Thawed);
+
+  TempDir v2;
+  v2.file("cgroup.freeze", "1\n");
+  EXPECT_EQ(read_freezer_state(v2.path()), FreezerState::Frozen);
+  thaw_cgroup(v2.path());
+  EXPECT_EQ(read_freezer_state(v2.path()), FreezerState::Thawed);
+}
+
+TEST(Freezer, ProcsOfAFakeCgroup) {
+  TempDir dir;
+  dir.file("cgroup.procs", "12\n345\n\nx\n7\n");
+  EXPECT_EQ(cgroup_procs(dir.path()), (std::vector<pid_t>{12, 345, 7}));
+  EXPECT_TRUE(cgroup_procs(dir / "missing").empty());
+}
+
+TEST(Config, ReapOrphanedCreatedAfter) {
+  EXPECT_EQ(parse_config("{}", "f").watchdog.reap_orphaned_created_after_s, 0);
+  EXPECT_EQ(parse_config(R"({"watchdog": {"reap_orphaned_created_after_s": 600}})", "f").watchdog.reap_orphaned_created_after_s, 600);
+  EXPECT_THROW(parse_config(R"({"watchdog": {"reap_orphaned_created_after_s": -1}})", "f"), Error);
+  EXPECT_THROW(parse_config(R"({"watchdog": {"reap_orphaned_created_after_s": "10m"}})", "f"), Error);
+}
+
+TEST(RuncCall, KeepsTheCallersGlobalFlags) {
+  std::vector<std::string> argv{"runc", "--root", "r", "--systemd-cgroup", "--log", "l.json", "update", "-r", "-", "c1"};
+  RuncCall call = RuncCall::from_argv("/usr/bin/runc", argv, "/work");
+  EXPECT_EQ(call.global_flags, (std::vector<std::string>{"--root", "r", "--systemd-cgroup", "--log", "l.json"}));
+  EXPECT_EQ(call.cwd, "/work");
+  // It really runs: /bin/sh as "runc" sees the global flags, then the arguments.
+  TempDir dir;
+  RuncCall sh{"/bin/sh", {"-c", "echo \"$0 $*\" > " + dir.file("out")}, dir.path()};
+  EXPECT_EQ(sh.run({"delete", "--force"}, std::chrono::seconds(5)), 0);
+  std::ifstream out(dir.file("out"));
+  std::string line;
+  std::getline(out, line);
+  EXPECT_EQ(line, "delete --force");
+  EXPECT_EQ((RuncCall{"/nonexistent", {}, "/"}.run({}, std::chrono::seconds(5))), 127);
+}
+
+// Doctor's device-links check in a fake /dev holding real device nodes (mknod as root).
+class DeviceLinksDoctor : public ::testing::Test {
+ protected:
+  TempDir dev;
+  void SetUp() override {
+    ASSERT_EQ(::mknod((dev / "rgdev0").c_str(), S_IFCHR | 0600, ::makedev(242, 7)), 0);
+    std::filesystem::create_directories(dev / "dri");
+    ASSERT_EQ(::mknod((dev / "dri/card0").c_str(), S_IFCHR | 0600, ::makedev(226, 0)), 0);
+    ASSERT_EQ(::mknod((dev / "rgblk").c_str(), S_IFBLK | 0600, ::makedev(7, 200)), 0);
+    std::filesystem::create_directories(dev / "char");
+    std::filesystem::create_symlink("../rgdev0", dev / "char/242:7");  // this one is there already
+  }
+  std::vector<CheckResult> run(bool fix) {
+    Config config;
+    config.guards["device-links"] = GuardPolicy::Enforce;
+    DoctorOptions options;
+    options.fix = fix;
+    options.dev_root = dev.path();
+    options.runc_roots = {dev / "no-runc-root"};
+    std::vector<CheckResult> out;
+    for (auto& r : check_guards_on_node(config, std::nullopt, "", options))
+      if (r.id == "devices.links") out.push_back(r);
+    return out;
+  }
+};
+
+TEST_F(DeviceLinksDoctor, ListsMissingLinksAndFixMakesThem) {
+  auto found = run(false);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NE(found[0].status, CheckStatus::Ok);
+  std::set<std::string> missing;
+  for (const auto& m : found[0].data["missing"]) missing.insert(m["link"].get<std::string>() + " " + m["target"].get<std::string>());
+  EXPECT_EQ(missing, (std::set<std::string>{"char/226:0 ../dri/card0", "block/7:200 ../rgblk"}));
+  EXPECT_FALSE(std::filesystem::exists(dev / "block")) << "a look must change nothing";
+
+  auto fixed = run(true);
+  ASSERT_EQ(fixed.size(), 1u);
+  EXPECT_EQ(fixed[0].status, CheckStatus::Ok);
+  EXPECT_EQ(std::filesystem::read_symlink(dev / "char/226:0"), "../dri/card0");
+  EXPECT_EQ(std::filesystem::read_symlink(dev / "block/7:200"), "../rgblk");
+  EXPECT_EQ(std::filesystem::read_symlink(dev / "char/242:7"), "../rgdev0");
+  auto again = run(false);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].status, CheckStatus::Ok);
+  EXPECT_TRUE(again[0].data["missing"].empty());
+}
+
+TEST_F(DeviceLinksDoctor, NothingIsMadeWhenTheGuardIsOff) {
+  Config config;
+  config.guards["device-links"] = GuardPolicy::Off;
+  DoctorOptions options;
+  options.fix = true;
+  options.dev_root = dev.path();
+  for (auto& r : check_guards_on_node(config, std::nullopt, "", options))
+    if (r.id == "devices.links") EXPECT_EQ(r.status, CheckStatus::Info);
+  EXPECT_FALSE(std::filesystem::exists(dev / "block"));
+}
+
+}  // namespace
+}  // namespace rg
