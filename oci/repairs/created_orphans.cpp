@@ -53,7 +53,7 @@ class CreatedOrphansGuard final : public Guard {
   bool wants_watchdog() const override { return creator_.pid > 0; }
 
   void after_runc(WatchContext& ctx, const RuncExit& exit) override {
-    if (!exit.container_exists) return;
+    if (!exit.container_exists || creator_.pid <= 0 || reap_after_s_ <= 0) return;
     const auto reap_after = std::chrono::seconds(reap_after_s_);
     for (;;) {
       std::this_thread::sleep_for(std::chrono::seconds(1));

@@ -132,6 +132,7 @@ class FrozenContainerGuard final : public Guard {
   void before_runc(InvocationContext& ctx) override {
     const RuncArgs& args = ctx.args();
     command_ = args.command_id;
+    watchdog_ = ctx.config.watchdog.enabled;
     const RuncBuild* runc = ctx.runc_build();
     hangs_ = !runc || affected(runc->version, RuncIssue::FrozenCgroupHangs);
     if (args.does(Trait::Creates)) {
@@ -180,8 +181,9 @@ class FrozenContainerGuard final : public Guard {
                          (creates ? "thaw or remove that cgroup first" : "resume it first (runc resume " + args.container_id() + ")"));
   }
 
-  // After runc: the freezer to compare with, or the cgroup runc made for a create that failed.
-  bool wants_watchdog() const override { return !dir_.empty() && !frozen(before_); }
+  // After runc: the freezer to compare with, or the cgroup runc made for a create that failed — the
+  // watchdog's work, so not when it is switched off.
+  bool wants_watchdog() const override { return watchdog_ && !dir_.empty() && !frozen(before_); }
 
   void in_watchdog(WatchContext& ctx) override {
     if (command_has(command_, Trait::Updates)) ctx.hints.runc_deadline = true;
@@ -196,13 +198,13 @@ class FrozenContainerGuard final : public Guard {
       nlohmann::json details = {{"cgroup", dir_}, {"freezer", freezer_name(now)},
                                 {"killed_at_deadline", exit.killed_at_deadline},
                                 {"reason", "runc exited leaving no container but the cgroup it made"}};
-      if (ctx.observe_only()) return emit(ctx.config, ctx.events, "frozen.orphan_cgroup_removed", details, true);
+      if (ctx.observe_only()) return emit(ctx.config, ctx.events, "cgroup.orphan_removed", details, true);
       CgroupCleanup cleanup = remove_runc_cgroup(ctx.proc_root, ctx.call.runc_path, dir_);
       if (cleanup.removed && !mount_.empty()) remove_in_other_hierarchies(dir_, mount_);
       details["inits_killed"] = cleanup.killed;
       details["other_processes"] = cleanup.left;
       details["removed"] = cleanup.removed;
-      emit(ctx.config, ctx.events, "frozen.orphan_cgroup_removed", details, false);
+      emit(ctx.config, ctx.events, "cgroup.orphan_removed", details, false);
       return;
     }
     if (!frozen(now)) return;
@@ -279,6 +281,7 @@ class FrozenContainerGuard final : public Guard {
   }
 
   Command command_ = Command::None;
+  bool watchdog_ = false;
   bool hangs_ = false;
   std::string dir_;    // the container's freezer cgroup ("" when unknown)
   std::string mount_;  // its hierarchy's mountpoint (create only)

@@ -133,9 +133,11 @@ WatchSpec make_watch_spec(const WatchdogRequest& request, pid_t runc_pid, const 
 void start_watchdog(const WatchdogRequest& request, EventLog& events) noexcept {
   try {
     const bool watch_inits = watchdog_watches_inits(request.config, parse_runc_args(request.argv));
-    bool guard_work = false;
-    for (Guard* g : request.guards) guard_work = guard_work || g->wants_watchdog();
-    if (!watch_inits && !guard_work) return;
+    // Only the guards that left work for the watchdog get its hooks.
+    std::vector<Guard*> working;
+    for (Guard* g : request.guards)
+      if (g->wants_watchdog()) working.push_back(g);
+    if (!watch_inits && working.empty()) return;
     pid_t self = ::getpid();
     WatchSpec spec = make_watch_spec(request, self, current_dir());
     // A pidfd on ourselves (runc after the exec) tells the watchdog the moment runc exits; it is O_CLOEXEC,
@@ -153,7 +155,7 @@ void start_watchdog(const WatchdogRequest& request, EventLog& events) noexcept {
       ::setsid();
       pid_t watchdog = ::fork();
       if (watchdog != 0) ::_exit(watchdog < 0 ? 1 : 0);
-      watchdog_main(std::move(spec), runc_pidfd.get(), watch_inits, request.guards);
+      watchdog_main(std::move(spec), runc_pidfd.get(), watch_inits, working);
     }
     int status = 0;
     while (::waitpid(intermediate, &status, 0) < 0 && errno == EINTR) {

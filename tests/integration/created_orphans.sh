@@ -69,7 +69,15 @@ jq -e '.checks[] | select(.id == "created.orphaned" and .data.id == "a1" and .st
 [ "$(status_of b-alive)" = created ] || fail "doctor --fix touched b-alive, whose creator lives"
 echo "doctor listed a1 only; --fix deleted it"
 
-note "C. the watchdog reaps, when told"
+note "C. the watchdog reaps, when told (and only then)"
+guard_config 0
+creator "$GUARD" c0
+kill -9 "$CREATOR"
+sleep 3
+[ "$(status_of c0)" = created ] || fail "c0 was reaped although reaping is off: $(status_of c0) $(cat "$EVENTS" 2>/dev/null)"
+expect_no_watchdog_within 1 "reaping off"
+"$REAL_RUNC" --root "$ROOT" delete --force c0
+echo "reaping off: c0 stays created, no watchdog lingers"
 guard_config 2
 rm -f "$EVENTS"
 creator "$GUARD" c1
