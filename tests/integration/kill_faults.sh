@@ -10,7 +10,8 @@
 #     and the container work; 1 in 4 with an empty seccomp cache, so the watchdog is compiling the profile.
 #  c. runc, its `runc init` children, or both (for start: the container's init).
 # After each kill: no watchdog outlives the runc it watched (2 s grace); config.json parses and is byte for
-# byte the original or the reference strip (after start/exec: exactly what the setup create left);
+# byte the original or the reference strip (after start/exec: exactly what the setup create left), the
+# metrics textfile whole;
 # `runc-guard delete --force` and bare `runc delete --force` succeed or say the container does not exist;
 # then no state directory, runc, runc init or watchdog, no cgroup directory in any hierarchy and no
 # temporary file remains, and the event log has no guard.failed / watchdog.failed / spec.flush_failed.
@@ -20,9 +21,9 @@
 #    empty directory <memory>/<cgroupsPath> stays (the watchdog would have removed it after runc failed);
 #  * runc killed after making the container's cgroups and before writing state.json: `delete --force` no
 #    longer knows the container and its cgroup directories stay — bare runc leaves them just the same;
-#  * runc-guard killed between creating and renaming config.json's temporary file, or the watchdog while
-#    storing a compiled profile: the temporary file (config.json.runc-guard-XXXXXX, <key>.json.runc-guard-
-#    XXXXXX) stays next to the intact original.
+#  * runc-guard killed between creating and renaming the temporary file of config.json or of the metrics
+#    textfile, or the watchdog while storing a compiled profile: the temporary file (config.json.runc-guard-
+#    XXXXXX, runc_guard.prom.runc-guard-XXXXXX, <key>.json.runc-guard-XXXXXX) stays next to the intact file.
 source "$(dirname "$0")/../lib.sh"
 
 RC93=$(runc_release v1.0.0-rc93)
@@ -44,8 +45,8 @@ on_exit "exec {NAP_FD}<&-"
 for r in rc93 debian; do
   path=$RC93
   [ $r = debian ] && path=$DEBIAN
-  jq -n --arg runc "$path" --arg events "$EVENTS" --arg cache "$WORK/seccomp-cache" \
-    '{runtime: {path: $runc}, log: {events: $events}, seccomp: {cache_dir: $cache},
+  jq -n --arg runc "$path" --arg events "$EVENTS" --arg cache "$WORK/seccomp-cache" --arg metrics "$WORK/metrics" \
+    '{runtime: {path: $runc}, log: {events: $events}, seccomp: {cache_dir: $cache}, metrics: {textfile_dir: $metrics},
       kernel_memory: {kernel_release: "3.10.0-1160.el7.x86_64"}}' >"$WORK/guard-$r.json"
   chmod 0644 "$WORK/guard-$r.json"
 done
@@ -190,11 +191,16 @@ check_after() {
     fi
     rmdir $dirs || fail "$what: could not remove $dirs"
   fi
+  # The metrics textfile, replaced by rename too: whole (every line a comment or "series value").
+  [ ! -e "$WORK/metrics/runc_guard.prom" ] || [ -z "$(grep -Ev '^(# .*|[a-z_]+(\{[^}]*\})? [0-9]+)$' "$WORK/metrics/runc_guard.prom")" ] ||
+    fail "$what: the metrics file is not whole: $(cat "$WORK/metrics/runc_guard.prom")"
   local temps
-  temps=$(find "$b" "$WORK/seccomp-cache" -name '*.runc-guard-*' 2>/dev/null || true)  # (no cache yet: none)
+  temps=$(find "$b" "$WORK/seccomp-cache" "$WORK/metrics" -name '*.runc-guard-*' 2>/dev/null || true)  # (no cache yet: none)
   if [ -n "$temps" ]; then
     if [ "$temps" = "$(echo "$b"/config.json.runc-guard-*)" ] && [ "$LAND" = runc-guard ] && cmp -s "$b/config.json" "$WORK/b/$id.orig"; then
       known "runc-guard killed while writing the new config.json: its temporary file stays in the bundle" "$what: $temps"
+    elif [ "$temps" = "$(echo "$WORK"/metrics/runc_guard.prom.runc-guard-*)" ] && [ "$LAND" = runc-guard ]; then
+      known "runc-guard killed while writing the metrics textfile: its temporary file stays in the metrics directory" "$what: $temps"
     elif [ "$temps" = "$(echo "$WORK"/seccomp-cache/*.json.runc-guard-*)" ] && [[ " $VICTIMS " == *" watchdog "* ]]; then
       known "the watchdog killed while storing a compiled profile: its temporary file stays in the seccomp cache" "$what: $temps"
     else
@@ -313,6 +319,7 @@ hits() { local k c=0; for k in "${!TALLY[@]}"; do [[ $k == $1 ]] && c=$((c + TAL
   [ "$(hits 'config.json after a kill during create (rc93): original')" -gt 0 ] ||
   fail "no kill left config.json both before and after the rewrite (seed $SEED)"
 jq -e . "$EVENTS" >/dev/null || fail "the event log has a line that is not JSON"
+jq -e . "$WORK/log.json" >/dev/null || fail "runc's --log has a line that is not JSON"
 bad=$(jq -c 'select(.event | IN("guard.failed", "watchdog.failed", "spec.flush_failed"))' "$EVENTS")
 [ -z "$bad" ] || fail "failure events after the kills: $(head -n 5 <<<"$bad")"
 echo "PASS kill_faults ($((SECONDS - START)) s)"
