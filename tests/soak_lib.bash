@@ -214,14 +214,14 @@ $(head -n 30 <<<"$failures")"
     expect_eq "$(awk -v s="$step" '$1 == s' "$SOAK_WORK/times" | wc -l)" "$SOAK_N" "soak: successful ${step}s"
   done
   expect_eq "$("$SOAK_DEBIAN" --root "$SOAK_ROOT_DEB" list -q)$("$SOAK_RC93" --root "$SOAK_ROOT_RC93" list -q)" "" "soak: containers left (runc list -q)"
-  # Watchdogs end when the runc they watch has exited: give the last ones a moment.
+  # Watchdogs end as soon as the runc they watch has exited: give the last ones a moment (1 s).
   local left=
-  for _ in $(seq 60); do
+  for _ in $(seq 20); do
     left=$(processes_with_env "RUNC_GUARD_CONFIG=$SOAK_WORK/" "_LIBCONTAINER_STATEDIR=$SOAK_WORK/")
     [ -n "$left" ] || break
     sleep 0.05
   done
-  [ -z "$left" ] || fail "soak: processes left 3 s after the last lifecycle (runc, runc init, rg-watchdog): $(echo $left)"
+  [ -z "$left" ] || fail "soak: processes left 1 s after the last lifecycle (runc, runc init, rg-watchdog): $(echo $left)"
   expect_eq "$(cgroup_leftovers "$SOAK_CG")" "" "soak: cgroup directories or processes left below $SOAK_CG"
   diff -u "$SOAK_WORK/fds.before" "$SOAK_WORK/fds.after" || fail "soak: the driver's fds changed"
   local temps

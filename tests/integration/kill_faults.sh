@@ -9,7 +9,7 @@
 #  b. the watchdog (rg-watchdog, found by our config in its environment): the command must still succeed
 #     and the container work; 1 in 4 with an empty seccomp cache, so the watchdog is compiling the profile.
 #  c. runc, its `runc init` children, or both (for start: the container's init).
-# After each kill: no watchdog outlives the runc it watched (2 s grace); config.json parses and is byte for
+# After each kill: no watchdog outlives the runc it watched (1 s grace); config.json parses and is byte for
 # byte the original or the reference strip (after start/exec: exactly what the setup create left), the
 # metrics textfile whole;
 # `runc-guard delete --force` and bare `runc delete --force` succeed or say the container does not exist;
@@ -119,15 +119,15 @@ prepare() {
   guard_cmd "$rt" --root "$root" start "$id" </dev/null >/dev/null 2>"$WORK/setup.err" || fail "$id: setup start failed: $(cat "$WORK/setup.err")"
 }
 
-# wait_watchdogs_gone WHAT: every watchdog of ours ends within 2 s (the runc it watches has exited).
+# wait_watchdogs_gone WHAT: every watchdog of ours ends within 1 s (the runc it watches has exited).
 wait_watchdogs_gone() {
   local w
-  for _ in $(seq 40); do
+  for _ in $(seq 20); do
     w=$(our_processes | grep ' rg-watchdog$' || true)
     [ -n "$w" ] || return 0
     nap_us 50000
   done
-  fail "$1: a watchdog outlived the runc it watched by 2 s: $(echo "$w" | cut -d' ' -f1 | xargs -r ps -o pid,etime,args -p)"
+  fail "$1: a watchdog outlived the runc it watched by 1 s: $(echo $w) $(echo "$w" | cut -d' ' -f1 | xargs -r ps -o pid,etime,args -p)"
 }
 
 # known KEY WHAT: a leftover this test found and reports every time, but does not fail on (see the header).
