@@ -183,3 +183,49 @@ crictl_binary() {
   [ -x "$path" ] || fail "crictl not found at $path: ../shared/runtimes must sit beside the checkout"
   echo "$path"
 }
+
+# ---- what a test left behind: processes (found by their environment) and cgroup directories ----
+
+# processes_with_env PREFIX...: "pid comm" of every live process (zombies and this shell excluded) with an
+# environment line starting with one of PREFIX. RUNC_GUARD_CONFIG=<config> finds runc-guard, the runc it
+# became and its watchdogs; _LIBCONTAINER_STATEDIR=<root>/ finds every runc init of a state root (runc
+# gives init no other environment). Bash builtins only: cheap enough to call after every iteration.
+processes_with_env() {
+  local dir pid stat comm line prefix
+  local -a env
+  for dir in /proc/[0-9]*; do
+    pid=${dir#/proc/}
+    [[ $pid != "$$" && $pid != "$BASHPID" ]] || continue
+    { mapfile -d '' -t env <"$dir/environ" && read -r stat <"$dir/stat" && read -r comm <"$dir/comm"; } 2>/dev/null || continue
+    stat=${stat##*) }
+    [[ ${stat%% *} != Z ]] || continue
+    for line in "${env[@]}"; do
+      for prefix in "$@"; do
+        if [[ $line == "$prefix"* ]]; then
+          echo "$pid $comm"
+          continue 3
+        fi
+      done
+    done
+  done
+}
+
+# cgroup_leftovers PARENT: every directory below PARENT (a cgroupsPath parent such as /rg-soak-123) in every
+# cgroup hierarchy mounted under /sys/fs/cgroup, and every process still in one of them.
+cgroup_leftovers() {
+  local d
+  for d in /sys/fs/cgroup/*/"${1#/}"; do
+    [ -d "$d" ] || continue
+    find "$d" -mindepth 1 -type d
+    find "$d" -name cgroup.procs -exec awk -v f={} '{print f ": pid " $0}' {} \;
+  done
+}
+
+# remove_cgroup_parent PARENT: rmdir PARENT's directories (deepest first) in every hierarchy (for on_exit).
+remove_cgroup_parent() {
+  local d
+  for d in /sys/fs/cgroup/*/"${1#/}"; do
+    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
+  return 0
+}
