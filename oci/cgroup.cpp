@@ -73,13 +73,35 @@ std::optional<CgroupHierarchy> parse_cgroup_hierarchy(std::string_view mountinfo
   return h;
 }
 
-std::optional<CgroupHierarchy> find_cgroup_hierarchy(std::string_view controller, const std::string& proc_root) {
-  // Read once per process: several guards of one invocation ask, and mountinfo can be long on busy nodes.
+namespace {
+// /proc/<root>/self/{mountinfo,cgroup}, read once per process: several guards of one invocation ask, and
+// mountinfo can be long on busy nodes.
+const std::pair<std::string, std::string>& self_cgroup_files(const std::string& proc_root) {
   static std::map<std::string, std::pair<std::string, std::string>> read;
   auto it = read.find(proc_root);
   if (it == read.end())
     it = read.emplace(proc_root, std::make_pair(read_file(proc_root + "/self/mountinfo"), read_file(proc_root + "/self/cgroup"))).first;
-  return parse_cgroup_hierarchy(it->second.first, it->second.second, controller);
+  return it->second;
+}
+}  // namespace
+
+std::optional<CgroupHierarchy> find_cgroup_hierarchy(std::string_view controller, const std::string& proc_root) {
+  const auto& [mountinfo, cgroup] = self_cgroup_files(proc_root);
+  return parse_cgroup_hierarchy(mountinfo, cgroup, controller);
+}
+
+std::vector<CgroupHierarchy> all_cgroup_hierarchies(const std::string& proc_root) {
+  const auto& [mountinfo, cgroup] = self_cgroup_files(proc_root);
+  std::vector<CgroupHierarchy> out;
+  for (std::string_view line : split(cgroup, '\n')) {
+    std::size_t first = line.find(':');
+    std::size_t second = first == std::string_view::npos ? first : line.find(':', first + 1);
+    if (second == std::string_view::npos) continue;
+    const std::string_view controllers = line.substr(first + 1, second - first - 1);
+    const std::string_view controller = controllers.substr(0, controllers.find(','));
+    if (auto h = parse_cgroup_hierarchy(mountinfo, cgroup, controller)) out.push_back(std::move(*h));
+  }
+  return out;
 }
 
 std::optional<std::string> process_cgroup_dir(const CgroupHierarchy& h, std::string_view proc_cgroup) {

@@ -23,6 +23,10 @@ std::optional<CgroupHierarchy> parse_cgroup_hierarchy(std::string_view mountinfo
                                                       std::string_view controller);
 // The same, read from `<proc_root>/self/...`. Throws rg::Error when the files cannot be read.
 std::optional<CgroupHierarchy> find_cgroup_hierarchy(std::string_view controller, const std::string& proc_root = "/proc");
+// Every hierarchy this process is in: each v1 controller group ("cpu,cpuacct", "name=systemd", …, named by
+// its first controller) and the unified one (""), as runc's cgroupfs driver makes a container's cgroup in
+// each. Throws rg::Error when /proc cannot be read.
+std::vector<CgroupHierarchy> all_cgroup_hierarchies(const std::string& proc_root = "/proc");
 
 // The directory of a process's cgroup in `hierarchy`, from the text of its /proc/<pid>/cgroup; nullopt when
 // it has none there or it lies outside the mounted root.

@@ -1,10 +1,12 @@
 #include "oci/base/files.h"
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -111,6 +113,22 @@ void write_all(int fd, std::string_view data, std::string_view name_for_errors) 
   }
 }
 
+namespace {
+// Six characters for a temporary file name, as mkstemp picks them.
+std::string random_suffix() {
+  static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  unsigned char bytes[6];
+  if (::getrandom(bytes, sizeof bytes, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof bytes)) {
+    const auto t = static_cast<unsigned long long>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+                   static_cast<unsigned long long>(::getpid());
+    for (std::size_t k = 0; k < sizeof bytes; ++k) bytes[k] = static_cast<unsigned char>(t >> (8 * k));
+  }
+  std::string out;
+  for (unsigned char b : bytes) out += kChars[b % (sizeof kChars - 1)];
+  return out;
+}
+}  // namespace
+
 void write_file_atomic(const std::string& link_or_path, std::string_view content,
                        std::optional<FileOwnership> ownership, Symlink symlink, Durability durability) {
   std::string path = link_or_path;
@@ -127,9 +145,15 @@ void write_file_atomic(const std::string& link_or_path, std::string_view content
       ownership = FileOwnership{0644, ::getuid(), ::getgid()};
   }
   std::string dir = dirname_of(path);
+  // The new content goes into an unnamed file (O_TMPFILE) until it is complete, so a kill before its link
+  // leaves nothing behind; only the link and the rename stand between a named temporary file and the
+  // replace. Where the filesystem or kernel has no O_TMPFILE, a named temporary file from the start.
   std::string tmpl = path + ".runc-guard-XXXXXX";
-  UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
+  UniqueFd fd(::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+  const bool unnamed = fd.valid();
+  if (!unnamed) fd.reset(::mkostemp(tmpl.data(), O_CLOEXEC));
   if (!fd) throw Error::from_errno("create temporary file in " + dir);
+  bool named = !unnamed;
   try {
     step_done("created");
     write_all(fd.get(), content, tmpl);
@@ -140,11 +164,21 @@ void write_file_atomic(const std::string& link_or_path, std::string_view content
     step_done("chown");
     if (durability == Durability::Synced && ::fsync(fd.get()) != 0) throw Error::from_errno("fsync " + tmpl);
     step_done("fsync");
+    if (unnamed) {
+      // linkat cannot replace a file: link under a fresh name, then rename over the target.
+      const std::string self = "/proc/self/fd/" + std::to_string(fd.get());
+      for (int attempt = 0; !named; ++attempt) {
+        tmpl = path + ".runc-guard-" + random_suffix();
+        if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, tmpl.c_str(), AT_SYMLINK_FOLLOW) == 0) named = true;
+        else if (errno != EEXIST || attempt > 100) throw Error::from_errno("link temporary file in " + dir);
+      }
+      step_done("linked");
+    }
     fd.reset();
     if (::rename(tmpl.c_str(), path.c_str()) != 0) throw Error::from_errno("rename " + tmpl + " to " + path);
     step_done("renamed");
   } catch (...) {
-    ::unlink(tmpl.c_str());
+    if (named) ::unlink(tmpl.c_str());
     throw;
   }
   if (durability == Durability::Synced) {

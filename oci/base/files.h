@@ -61,7 +61,8 @@ std::string absolute_path(const std::string& path, const std::string& dir);
 UniqueFd fd_with_content(std::string_view content, bool close_on_exec, const char* name = "runc-guard-document");
 
 // Test hook: called with the name of each step of write_file_atomic as it completes ("created", "written",
-// "chmod", "chown", "fsync", "renamed", "dir_fsync"), so tests can kill -9 the process exactly there.
+// "chmod", "chown", "fsync", "linked" (O_TMPFILE only), "renamed", "dir_fsync"), so tests can kill -9 the
+// process exactly there.
 using AtomicWriteStepHook = void (*)(std::string_view step);
 void set_atomic_write_step_hook(AtomicWriteStepHook hook) noexcept;
 

@@ -301,7 +301,9 @@ Config load_config(const std::string& path, bool explicitly_requested, std::span
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw Error::refusal(Error::from_errno("cannot stat config " + path).what());
   require_secure_stat(st, path, "config");
-  return parse_config(read_fd(fd.get(), path), path, guard_names);
+  Config config = parse_config(read_fd(fd.get(), path), path, guard_names);
+  config.source_stat = st;
+  return config;
 }
 
 Config load_runtime_config(std::span<const std::string_view> guard_names) {

@@ -56,7 +56,8 @@ struct Config {
   // observe.
   GuardPolicy policy_of(std::string_view name, GuardPolicy fallback) const;
 
-  std::string source;  // the file it was loaded from; empty for built-in defaults
+  std::string source;            // the file it was loaded from; empty for built-in defaults
+  struct stat source_stat {};    // that file as it was read (fstat of the descriptor it was read from)
 };
 
 constexpr std::string_view kDefaultConfigPath = "/etc/runc-guard/config.json";

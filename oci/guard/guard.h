@@ -3,6 +3,8 @@
 // in one file. Every hook is optional:
 //
 //   before_runc   in the runtime, before the real runc is exec'd: read the spec and argv, edit them, refuse.
+//   before_exec   in the runtime, once the watchdog runs, right before the exec: side effects the watchdog
+//                 undoes if runc never creates the container (it knows what before_runc planned).
 //   before_start  in the runtime, for `runc start` of a container `create` left waiting on exec.fifo: the
 //                 live init (identity verified) and the spec it was created from — post-create checks.
 //   in_watchdog   in the detached watchdog (a fork of the runtime, so the guard's own members carry what
@@ -169,6 +171,9 @@ class Guard {
   virtual std::optional<RuncIssue> patches() const { return std::nullopt; }
 
   virtual void before_runc(InvocationContext&) {}
+  // In the runtime, after the watchdog was started and right before the exec: side effects the watchdog
+  // must be able to undo should runc-guard die here (it forked knowing what before_runc planned).
+  virtual void before_exec(InvocationContext&) {}
   virtual void before_start(StartContext&) {}
   // Whether before_runc left work for the watchdog (in_watchdog/after_runc) in this invocation.
   virtual bool wants_watchdog() const { return false; }

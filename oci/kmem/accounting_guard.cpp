@@ -58,22 +58,36 @@ class KmemAccountingGuard final : public Guard {
       ctx.events.emit("kmem.accounting_prevented", details);
       return;
     }
-    created_ = precreate_cgroup_dir(hierarchy->mountpoint, dir);
-    details["created"] = created_;
-    ctx.events.emit("kmem.accounting_prevented", details);
+    // Made in before_exec, once the watchdog that removes them again is running.
+    mountpoint_ = hierarchy->mountpoint;
+    dir_ = dir;
+    planned_ = missing_cgroup_dirs(mountpoint_, dir_);
+    details_ = std::move(details);
+  }
+
+  // The directories must go again if runc does not create the container in them, also when runc-guard
+  // itself dies before its exec: so they are made only now, after the watchdog (which knows the plan) was
+  // forked.
+  void before_exec(InvocationContext& ctx) override {
+    if (planned_.empty()) return;
+    details_["created"] = precreate_cgroup_dir(mountpoint_, dir_);
+    ctx.events.emit("kmem.accounting_prevented", details_);
     count_metric(ctx.config, metric::kKmemAccountingPrevented);
   }
 
-  // The directories we made must go again if runc failed to create the container in them.
-  bool wants_watchdog() const override { return !created_.empty(); }
+  bool wants_watchdog() const override { return !planned_.empty(); }
 
+  // In the watchdog, which forked before before_exec: it removes what was planned (rmdir takes only empty
+  // directories, so a cgroup runc or anyone else uses stays).
   void after_runc(WatchContext&, const RuncExit& exit) override {
-    if (!exit.container_exists) remove_precreated_cgroup_dirs(created_);
+    if (!exit.container_exists) remove_precreated_cgroup_dirs(planned_);
   }
 
  private:
   std::string cache_dir_;
-  std::vector<std::string> created_;  // deepest first
+  std::string mountpoint_, dir_;
+  std::vector<std::string> planned_;  // the directories to make, deepest first
+  nlohmann::json details_;
 };
 
 }  // namespace

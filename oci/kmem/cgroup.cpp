@@ -8,6 +8,20 @@
 
 namespace rg {
 
+std::vector<std::string> missing_cgroup_dirs(const std::string& mountpoint, const std::string& dir) {
+  std::vector<std::string> missing;
+  if (!(dir.starts_with(mountpoint) && dir.size() > mountpoint.size() && dir[mountpoint.size()] == '/')) return missing;
+  std::string path = mountpoint;
+  for (std::string_view part : split(std::string_view(dir).substr(mountpoint.size() + 1), '/')) {
+    if (part.empty()) continue;
+    path += '/';
+    path += part;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) missing.insert(missing.begin(), path);
+  }
+  return missing;
+}
+
 std::vector<std::string> precreate_cgroup_dir(const std::string& mountpoint, const std::string& dir) {
   if (!(dir.starts_with(mountpoint) && dir.size() > mountpoint.size() && dir[mountpoint.size()] == '/'))
     throw Error("cgroup directory " + dir + " is not under " + mountpoint);

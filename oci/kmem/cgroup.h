@@ -7,6 +7,10 @@
 
 namespace rg {
 
+// The directories of `dir` below `mountpoint` that do not exist yet, deepest first: what
+// precreate_cgroup_dir() would make now.
+std::vector<std::string> missing_cgroup_dirs(const std::string& mountpoint, const std::string& dir);
+
 // mkdir -p of `dir` (which must lie under `mountpoint`); returns the directories it created, deepest
 // first — exactly what may be removed again. Throws rg::Error.
 std::vector<std::string> precreate_cgroup_dir(const std::string& mountpoint, const std::string& dir);

@@ -27,7 +27,6 @@
 
 #include "oci/base/child_process.h"
 #include "oci/guard/guard.h"
-#include "oci/proc/mountinfo.h"
 #include "oci/base/files.h"
 #include "oci/cgroup.h"
 #include "oci/guard/metrics.h"
@@ -64,15 +63,18 @@ std::string freezer_dir_of(const RuncState& state) {
   return {};
 }
 
-// When every process in `dir` runs the configured runc (inits that never became a container's process):
-// kills them, thaws the cgroup so the kills land, waits for it to empty and removes it. Anything else in
-// it and nothing is touched.
+// When every process in the cgroup directories `dirs` (a container's, one per hierarchy) runs the
+// configured runc (inits that never became a container's process): kills them, thaws the freezer so the
+// kills land, waits for the directories to empty and removes them. With anything else in them nothing is
+// touched.
 struct CgroupCleanup {
   std::vector<pid_t> killed;
-  std::vector<pid_t> left;  // processes that are not runc's: the cgroup is left alone
-  bool removed = false;
+  std::vector<pid_t> left;  // processes that are not runc's: the cgroups are left alone
+  std::vector<std::string> removed;
+  bool complete = false;  // every directory is gone
 };
-CgroupCleanup remove_runc_cgroup(const std::string& proc_root, const std::string& runc_path, const std::string& dir) {
+CgroupCleanup remove_runc_cgroups(const std::string& proc_root, const std::string& runc_path,
+                                  const std::vector<std::string>& dirs) {
   CgroupCleanup out;
   RuncBinary runc(runc_path);
   struct Target {
@@ -80,12 +82,23 @@ CgroupCleanup remove_runc_cgroup(const std::string& proc_root, const std::string
     ProcessIdentity id;
   };
   std::vector<Target> targets;
-  for (pid_t pid : cgroup_procs(dir)) {
-    UniqueFd pidfd = open_pidfd(pid);  // from here on the pid cannot be reused under us
-    auto st = read_proc_stat(proc_root, pid);
-    if (!st) continue;  // gone
-    if (!runc.runs(proc_root, pid)) out.left.push_back(pid);
-    else targets.push_back({std::move(pidfd), {pid, st->start_time}});
+  // A runc init that lost its parent is on its way out and may not show its executable for a moment:
+  // what is not identified as runc is looked at again for up to a second before the cgroups are left alone.
+  for (int look = 0; look < 10; ++look) {
+    if (look > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    targets.clear();
+    out.left.clear();
+    std::set<pid_t> seen;
+    for (const std::string& dir : dirs)
+      for (pid_t pid : cgroup_procs(dir)) {
+        if (!seen.insert(pid).second) continue;
+        UniqueFd pidfd = open_pidfd(pid);  // from here on the pid cannot be reused under us
+        auto st = read_proc_stat(proc_root, pid);
+        if (!st || st->state == 'Z' || st->state == 'X') continue;  // gone, or exiting (its exe unreadable)
+        if (!runc.runs(proc_root, pid)) out.left.push_back(pid);
+        else targets.push_back({std::move(pidfd), {pid, st->start_time}});
+      }
+    if (out.left.empty()) break;
   }
   if (!out.left.empty()) return out;
   for (Target& t : targets) {
@@ -93,26 +106,51 @@ CgroupCleanup remove_runc_cgroup(const std::string& proc_root, const std::string
     if (!t.pidfd && !same_process_alive(proc_root, t.id)) continue;
     if (t.pidfd ? pidfd_send_sigkill(t.pidfd.get()) : ::kill(t.id.pid, SIGKILL) == 0) out.killed.push_back(t.id.pid);
   }
-  try {
-    thaw_cgroup(dir);
-  } catch (const Error&) {
-    // nothing frozen any more, or the cgroup is gone already
+  for (const std::string& dir : dirs) {
+    try {
+      if (frozen(read_freezer_state(dir))) thaw_cgroup(dir);
+    } catch (const Error&) {
+      // gone meanwhile
+    }
   }
-  for (int i = 0; i < 200 && !cgroup_procs(dir).empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  out.removed = ::rmdir(dir.c_str()) == 0 || errno == ENOENT;
+  auto populated = [&] {
+    for (const std::string& dir : dirs)
+      if (!cgroup_procs(dir).empty()) return true;
+    return false;
+  };
+  for (int i = 0; i < 200 && populated(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // A killed task stays in its cgroup (EBUSY) until its parent reaps it, and orphaned inits wait for
+  // pid 1 to do that — some inits poll every couple of seconds.
+  std::vector<std::string> pending = dirs;
+  bool failed = false;
+  for (int i = 0; i < 150 && !pending.empty(); ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::erase_if(pending, [&](const std::string& dir) {
+      if (::rmdir(dir.c_str()) == 0) {
+        out.removed.push_back(dir);
+        return true;
+      }
+      if (errno == EBUSY) return false;  // try again
+      failed = failed || errno != ENOENT;
+      return true;
+    });
+  }
+  out.complete = pending.empty() && !failed;
   return out;
 }
 
-// The same relative cgroup in every other v1 hierarchy runc made it in (rmdir only takes empty ones).
-void remove_in_other_hierarchies(const std::string& freezer_dir, const std::string& freezer_mount) {
-  if (!freezer_dir.starts_with(freezer_mount + "/")) return;
-  const std::string rel = freezer_dir.substr(freezer_mount.size());
-  const std::string base = dirname_of(freezer_mount);  // /sys/fs/cgroup
-  auto mounts = read_small_file("/proc/self/mountinfo", std::size_t{16} << 20);
-  if (!mounts) return;
-  for (const MountEntry& m : parse_mountinfo(*mounts))
-    if (m.fstype == "cgroup" && m.mount_point != freezer_mount && m.mount_point.starts_with(base + "/"))
-      ::rmdir((m.mount_point + rel).c_str());
+// A container's cgroup directory in every hierarchy, as runc's driver names it.
+std::vector<std::string> container_cgroup_dirs(std::string_view cgroups_path, std::string_view id, bool systemd) {
+  std::vector<std::string> dirs;
+  for (const CgroupHierarchy& h : all_cgroup_hierarchies()) {
+    try {
+      if (!systemd) dirs.push_back(resolve_cgroup_dir(h, cgroups_path, id));
+      else if (auto d = resolve_systemd_cgroup_dir(h, cgroups_path)) dirs.push_back(*d);
+    } catch (const Error&) {
+      // this process sits outside that hierarchy's mounted root: runc would not manage it there either
+    }
+  }
+  return dirs;
 }
 
 class FrozenContainerGuard final : public Guard {
@@ -136,24 +174,26 @@ class FrozenContainerGuard final : public Guard {
     const RuncBuild* runc = ctx.runc_build();
     hangs_ = !runc || affected(runc->version, RuncIssue::FrozenCgroupHangs);
     if (args.does(Trait::Creates)) {
+      const std::string cgroups_path = view_string(ctx.spec().view(), {"linux", "cgroupsPath"});
+      const bool systemd = args.global_bool("systemd-cgroup");
+      // The cgroups runc will make: removed again by the watchdog if runc dies leaving no container.
+      for (std::string& dir : container_cgroup_dirs(cgroups_path, args.container_id(), systemd)) {
+        struct stat st {};
+        if (::stat(dir.c_str(), &st) != 0) new_dirs_.push_back(std::move(dir));
+      }
       auto hierarchy = freezer_hierarchy();
       if (!hierarchy) return;  // no freezer: nothing can be frozen
-      const std::string cgroups_path = view_string(ctx.spec().view(), {"linux", "cgroupsPath"});
-      if (args.global_bool("systemd-cgroup")) {
+      if (systemd) {
         auto dir = resolve_systemd_cgroup_dir(*hierarchy, cgroups_path);
         if (!dir) return;
         dir_ = *dir;
       } else {
         dir_ = resolve_cgroup_dir(*hierarchy, cgroups_path, args.container_id());
       }
-      mount_ = hierarchy->mountpoint;
-      struct stat st {};
-      existed_ = ::stat(dir_.c_str(), &st) == 0;
     } else {
       auto state = read_runc_state(absolute_path(args.root(), ctx.cwd()), args.container_id());
       if (!state) return;  // runc reports a missing container itself
       dir_ = freezer_dir_of(*state);
-      existed_ = true;
     }
     if (dir_.empty()) return;
     before_ = read_freezer_state(dir_);
@@ -183,30 +223,36 @@ class FrozenContainerGuard final : public Guard {
 
   // After runc: the freezer to compare with, or the cgroup runc made for a create that failed — the
   // watchdog's work, so not when it is switched off.
-  bool wants_watchdog() const override { return watchdog_ && !dir_.empty() && !frozen(before_); }
+  bool wants_watchdog() const override {
+    return watchdog_ && ((!dir_.empty() && !frozen(before_)) || !new_dirs_.empty());
+  }
 
   void in_watchdog(WatchContext& ctx) override {
     if (command_has(command_, Trait::Updates)) ctx.hints.runc_deadline = true;
   }
 
   void after_runc(WatchContext& ctx, const RuncExit& exit) override {
-    auto now = read_freezer_state(dir_);
     const bool creates = command_has(command_, Trait::Creates);
-    if (creates && !exit.container_exists && !existed_) {
-      struct stat st {};
-      if (::stat(dir_.c_str(), &st) != 0) return;  // runc cleaned up after itself
-      nlohmann::json details = {{"cgroup", dir_}, {"freezer", freezer_name(now)},
+    if (creates && !exit.container_exists) {
+      std::vector<std::string> left_behind;  // cgroups runc made for a container that does not exist
+      for (const std::string& dir : new_dirs_) {
+        struct stat st {};
+        if (::stat(dir.c_str(), &st) == 0) left_behind.push_back(dir);
+      }
+      if (left_behind.empty()) return;  // runc cleaned up after itself
+      nlohmann::json details = {{"cgroups", left_behind}, {"freezer", freezer_name(read_freezer_state(dir_))},
                                 {"killed_at_deadline", exit.killed_at_deadline},
-                                {"reason", "runc exited leaving no container but the cgroup it made"}};
+                                {"reason", "runc exited leaving no container but the cgroups it made"}};
       if (ctx.observe_only()) return emit(ctx.config, ctx.events, "cgroup.orphan_removed", details, true);
-      CgroupCleanup cleanup = remove_runc_cgroup(ctx.proc_root, ctx.call.runc_path, dir_);
-      if (cleanup.removed && !mount_.empty()) remove_in_other_hierarchies(dir_, mount_);
+      CgroupCleanup cleanup = remove_runc_cgroups(ctx.proc_root, ctx.call.runc_path, left_behind);
       details["inits_killed"] = cleanup.killed;
       details["other_processes"] = cleanup.left;
-      details["removed"] = cleanup.removed;
+      details["removed"] = cleanup.complete;
       emit(ctx.config, ctx.events, "cgroup.orphan_removed", details, false);
       return;
     }
+    if (dir_.empty()) return;
+    auto now = read_freezer_state(dir_);
     if (!frozen(now)) return;
     nlohmann::json details = {{"cgroup", dir_}, {"freezer_before", freezer_name(before_)},
                               {"freezer_after_runc", freezer_name(now)},
@@ -254,10 +300,9 @@ class FrozenContainerGuard final : public Guard {
                     "runc-guardctl doctor --fix kills it and removes the cgroup",
                     {{"pid", pid}, {"cgroup", dir}}};
       if (ctx.fix && ctx.policy != GuardPolicy::Off) {
-        CgroupCleanup cleanup = remove_runc_cgroup(ctx.proc_root, ctx.runc_path, dir);
-        if (cleanup.removed) remove_in_other_hierarchies(dir, hierarchy->mountpoint);
-        r.data["fixed"] = {{"killed", cleanup.killed}, {"other_processes", cleanup.left}, {"removed", cleanup.removed}};
-        if (cleanup.removed) {
+        CgroupCleanup cleanup = remove_runc_cgroups(ctx.proc_root, ctx.runc_path, same_leaf_dirs(*cgroup, *hierarchy, dir));
+        r.data["fixed"] = {{"killed", cleanup.killed}, {"other_processes", cleanup.left}, {"removed", cleanup.complete}};
+        if (cleanup.complete) {
           r.status = CheckStatus::Ok;
           r.evidence += "; fixed: killed and removed";
           r.advice.clear();
@@ -269,6 +314,17 @@ class FrozenContainerGuard final : public Guard {
   }
 
  private:
+  // The process's cgroup in every hierarchy, where it is the same leaf as `freezer_dir` in the freezer's
+  // (the container's cgroups; a hierarchy where it sits in an inherited parent cgroup is left out).
+  static std::vector<std::string> same_leaf_dirs(const std::string& proc_cgroup, const CgroupHierarchy& freezer,
+                                                 const std::string& freezer_dir) {
+    const std::string rel = freezer_dir.substr(freezer.mountpoint.size());
+    std::vector<std::string> dirs;
+    for (const CgroupHierarchy& h : all_cgroup_hierarchies())
+      if (auto d = process_cgroup_dir(h, proc_cgroup); d && *d == h.mountpoint + rel) dirs.push_back(*d);
+    return dirs;
+  }
+
   void emit(InvocationContext& ctx, std::string_view event, nlohmann::json details, bool observe) const {
     emit(ctx.config, ctx.events, event, std::move(details), observe);
   }
@@ -283,9 +339,8 @@ class FrozenContainerGuard final : public Guard {
   Command command_ = Command::None;
   bool watchdog_ = false;
   bool hangs_ = false;
-  std::string dir_;    // the container's freezer cgroup ("" when unknown)
-  std::string mount_;  // its hierarchy's mountpoint (create only)
-  bool existed_ = false;
+  std::string dir_;                    // the container's freezer cgroup ("" when unknown)
+  std::vector<std::string> new_dirs_;  // create: its cgroups in every hierarchy that do not exist yet
   std::optional<FreezerState> before_;
 };
 

@@ -9,6 +9,10 @@
 
 namespace rg {
 
+namespace {
+constexpr std::size_t kFixedRuncCandidates = 5;  // the ones before docker-runc on PATH
+}  // namespace
+
 std::vector<std::string> default_runc_candidates(const char* path_env) {
   std::vector<std::string> out = {"/usr/bin/runc.real", "/usr/bin/runc",       "/usr/sbin/runc",
                                   "/usr/local/bin/runc", "/usr/local/sbin/runc"};
@@ -43,14 +47,27 @@ RealRunc locate_real_runc(const Config& config, const char* path_env, const std:
     if (!is_executable_file(st)) throw Error::refusal("runtime.path " + path + " is not an executable file");
     if (is_self(st)) throw Error::refusal("runtime.path " + path + " is runc-guard itself; point it at the real runc");
     require_secure_stat(st, path, "runtime");
-    return RealRunc{path};
+    return RealRunc{path, st, {}, false};
   }
 
-  for (const std::string& candidate : default_runc_candidates(path_env)) {
+  RealRunc found;
+  const std::vector<std::string> candidates = default_runc_candidates(path_env);
+  for (std::size_t k = 0; k < candidates.size(); ++k) {
+    const std::string& candidate = candidates[k];
     struct stat st {};
-    if (::stat(candidate.c_str(), &st) != 0 || !is_executable_file(st) || is_self(st)) continue;
+    if (::stat(candidate.c_str(), &st) != 0) {
+      found.passed_over.push_back({candidate, std::nullopt, errno});
+      continue;
+    }
+    if (!is_executable_file(st) || is_self(st)) {
+      found.passed_over.push_back({candidate, st, 0});
+      continue;
+    }
     require_secure_stat(st, candidate, "runtime");
-    return RealRunc{candidate};
+    found.path = candidate;
+    found.stat = st;
+    found.from_path_env = k >= kFixedRuncCandidates;
+    return found;
   }
   throw Error::refusal(
       "cannot find the real runc (searched /usr/bin/runc.real, /usr/bin/runc, /usr/sbin/runc, /usr/local/bin/runc, "

@@ -22,6 +22,7 @@
 #include "oci/runc_state.h"
 #include "shim/runtime/exec.h"
 #include "shim/runtime/guards.h"
+#include "shim/runtime/passthrough_cache.h"
 #include "shim/runtime/real_runc.h"
 #include "oci/proc/runc_init.h"
 #include "shim/watchdog/watchdog.h"
@@ -167,6 +168,8 @@ int run_runtime(std::vector<std::string> argv, char** envp) {
                               : args.is(Command::Unknown) ? std::string_view("other")
                                                           : command_name(args.command_id)}});
     RealRunc runc = locate_real_runc(config, std::getenv("PATH"));
+    // The first stage found no valid cache for a pass-through call: leave it one for the next.
+    if (rg_first_stage_verdict == RG_FS_CACHE_MISS) write_passthrough_cache(config_path_from_env(), config, runc);
 
     if (!args.wants_version() && !needs_guarding(args)) exec_runc(runc.path, argv, envp);
 
@@ -182,6 +185,10 @@ int run_runtime(std::vector<std::string> argv, char** envp) {
     run_before_runc(ctx, guards, policies);
     if (ctx.args().does(Trait::StartsCreated)) run_before_start(ctx, guards, policies);
     start_watchdog(WatchdogRequest{config, ctx.argv(), runc.path, guards}, events);
+    for (std::size_t k = 0; k < guards.size(); ++k) {
+      ctx.guard_policy = policies[k];
+      run_hook(*guards[k], ctx.config, ctx.events, [&] { guards[k]->before_exec(ctx); });
+    }
     events.close();
     if (ctx.replacement_stdin >= 0) {
       if (::dup2(ctx.replacement_stdin, STDIN_FILENO) < 0) throw Error::from_errno("dup2 stdin");

@@ -348,6 +348,7 @@ class KmemAccountingGuardTest : public RealMemoryCgroup {
     Invocation inv(config, argv, dir_.path(), runc);
     auto guard = make_kmem_accounting_guard_caching_in(dir_ / "runc-version-cache");
     guard->before_runc(inv.ctx);
+    guard->before_exec(inv.ctx);  // as the runtime does, once the watchdog runs
     Result r{inv.flushed_events(), std::move(guard), base_};
     std::filesystem::remove(dir_ / "events.jsonl");
     return r;
@@ -399,6 +400,31 @@ TEST_F(KmemAccountingGuardTest, PrecreatedCgroupsGoWhenTheCreateFailedAndStayWhe
   ASSERT_TRUE(exists(leaf()));
   created.runc_exited(true);
   EXPECT_TRUE(exists(leaf()));  // runc owns it now
+}
+
+// The watchdog is a fork taken after before_runc and before before_exec made the directories: its copy of
+// the guard knows only the plan, and that must be enough to remove them when runc-guard dies before its exec.
+TEST_F(KmemAccountingGuardTest, TheWatchdogsCopyRemovesWhatWasPlanned) {
+  auto spec = nlohmann::ordered_json::parse(shared_config("default.config.json"));
+  spec["linux"]["resources"]["memory"] = kLimited;
+  spec["linux"]["cgroupsPath"] = "/" + base_.substr(kMemoryMount.size() + 1) + "/ctr1";
+  write_text(dir_ / "config.json", spec.dump());
+  std::string runc = write_script(dir_ / "runc-1.0.0-rc93", "echo 'runc version 1.0.0-rc93'");
+  Invocation inv(kmem_config(kOldKernel), {"runc", "create", "--bundle", dir_.path(), "ctr1"}, dir_.path(), runc);
+  auto watchdogs_copy = make_kmem_accounting_guard_caching_in(dir_ / "runc-version-cache");
+  watchdogs_copy->before_runc(inv.ctx);
+  EXPECT_FALSE(exists(base_)) << "before_runc only plans";
+  ASSERT_TRUE(watchdogs_copy->wants_watchdog());
+  auto runtimes_copy = make_kmem_accounting_guard_caching_in(dir_ / "runc-version-cache");
+  runtimes_copy->before_runc(inv.ctx);
+  runtimes_copy->before_exec(inv.ctx);  // the runtime makes them, then dies before its exec
+  ASSERT_TRUE(exists(leaf()));
+  Config config;
+  EventLog events_off("", "", "");
+  WatchHints hints;
+  WatchContext ctx{config, events_off, hints};
+  watchdogs_copy->after_runc(ctx, RuncExit{false, false});
+  EXPECT_FALSE(exists(base_));
 }
 
 TEST_F(KmemAccountingGuardTest, AllowWithoutExplicitLimitStillPrevents) {
