@@ -164,6 +164,14 @@ void exec_in_place(const std::string& path, const std::vector<std::string>& argv
   throw Error::from_errno("exec " + path);
 }
 
+void exec_fd_in_place(int fd, const std::vector<std::string>& argv, char** envp) {
+  std::vector<char*> args = pointers(argv);
+  MarkedEnvironment env;
+  build_marked_environment(env, envp);
+  ::syscall(SYS_execveat, fd, "", args.data(), env.envp.data(), AT_EMPTY_PATH);
+  throw Error::from_errno("exec fd " + std::to_string(fd));
+}
+
 ChildProcess::~ChildProcess() noexcept {
   if (pid_ > 0) {
     ::kill(pid_, SIGKILL);

@@ -51,6 +51,8 @@ ChildProcess spawn(const SpawnOptions& options);
 
 // execve in place with the loop marker; returns only by throwing rg::Error.
 [[noreturn]] void exec_in_place(const std::string& path, const std::vector<std::string>& argv, char** envp);
+// The same for the file open at `fd` (execveat with AT_EMPTY_PATH: nothing looked up by path).
+[[noreturn]] void exec_fd_in_place(int fd, const std::vector<std::string>& argv, char** envp);
 
 // Closes every fd >= `first` (close_range, else what /proc/self/fd lists; never a loop to RLIMIT_NOFILE:
 // containerd runs with LimitNOFILE=infinity). For a freshly forked child that must hold nothing of ours.

@@ -206,7 +206,7 @@ Config parse_config(std::string_view text, std::string_view filename, std::span<
   if (!root.is_object()) throw Error::refusal("invalid config " + std::string(filename) + ": must be a JSON object");
 
   Config c;
-  v.check_keys(root, "", {"mode", "runtime", "log", "seccomp", "watchdog", "kernel_memory", "metrics", "guards"});
+  v.check_keys(root, "", {"mode", "runtime", "log", "seccomp", "watchdog", "kernel_memory", "keeper", "metrics", "guards"});
   std::string mode = "enforce";
   v.string(root, "mode", "mode", mode, {"enforce", "observe"});
   c.mode = mode == "observe" ? Mode::Observe : Mode::Enforce;
@@ -246,6 +246,11 @@ Config parse_config(std::string_view text, std::string_view filename, std::span<
       v.fail("kernel_memory.min_kernel", "\"" + c.kernel_memory.min_kernel + "\" is not a kernel version like \"4.0\"");
     if (!c.kernel_memory.kernel_release.empty() && !parse_kernel_release(c.kernel_memory.kernel_release))
       v.fail("kernel_memory.kernel_release", "\"" + c.kernel_memory.kernel_release + "\" is not a kernel release");
+  }
+  if (root.contains("keeper")) {
+    const Json& k = v.object(root, "keeper", "keeper", {"enabled", "start_on_demand"});
+    v.boolean(k, "enabled", "keeper.enabled", c.keeper.enabled);
+    v.boolean(k, "start_on_demand", "keeper.start_on_demand", c.keeper.start_on_demand);
   }
   if (root.contains("metrics")) {
     const Json& m = v.object(root, "metrics", "metrics", {"textfile_dir"});

@@ -46,6 +46,10 @@ struct Config {
     std::string min_kernel = "4.0";  // a kernel version, validated at load
     std::string kernel_release;      // empty: uname(2); else validated at load
   } kernel_memory;
+  struct Keeper {
+    bool enabled = true;           // exec runc from the keeper's sealed copy for create/run/exec/restore
+    bool start_on_demand = true;   // start a keeper when none runs
+  } keeper;
   struct Metrics {
     std::string textfile_dir;  // empty disables metrics
   } metrics;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "oci/base/fd.h"
+#include "oci/proc/runc_copy.h"
 
 #ifndef F_GET_SEALS
 #define F_GET_SEALS 1034
@@ -82,9 +83,16 @@ bool RuncBinary::runs(const std::string& proc_root, pid_t pid, const std::option
   if (!exe->memfd || exe->size != file_->size) return false;
   auto key = std::make_pair(exe->dev, exe->ino);
   if (auto it = clones_.find(key); it != clones_.end()) return it->second;
-  bool same = same_bytes_as_runc(proc_root, pid, *exe);
+  bool same = keepers_copy(*exe) || same_bytes_as_runc(proc_root, pid, *exe);
   clones_[key] = same;
   return same;
+}
+
+bool RuncBinary::keepers_copy(const ExeFile& exe) const {
+  auto record = read_runc_copy_record(path_);
+  struct stat now {};
+  return record && record->copy_dev == exe.dev && record->copy_ino == exe.ino && ::stat(path_.c_str(), &now) == 0 &&
+         record->copied(now);
 }
 
 bool RuncBinary::same_bytes_as_runc(const std::string& proc_root, pid_t pid, const ExeFile& exe) {

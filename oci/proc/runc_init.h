@@ -40,11 +40,13 @@ class RuncBinary {
  public:
   explicit RuncBinary(std::string path);
   const std::string& path() const { return path_; }
-  // Whether `pid` runs this runc (the file, its bind mount, or its sealed memfd clone). `exe`, when given,
-  // is what exe_file_of() returned for it. Content comparisons are remembered per memfd.
+  // Whether `pid` runs this runc (the file, its bind mount, its sealed memfd clone, or the keeper's sealed
+  // copy of it). `exe`, when given, is what exe_file_of() returned for it. Content comparisons are
+  // remembered per memfd; the keeper's copy is known by its record (oci/proc/runc_copy.h), not compared.
   bool runs(const std::string& proc_root, pid_t pid, const std::optional<ExeFile>& exe = std::nullopt);
 
  private:
+  bool keepers_copy(const ExeFile& exe) const;
   bool same_bytes_as_runc(const std::string& proc_root, pid_t pid, const ExeFile& exe);
   std::string path_;
   std::optional<ExeFile> file_;

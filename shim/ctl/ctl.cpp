@@ -8,6 +8,7 @@
 #include "oci/base/text.h"
 #include "shim/ctl/ctl_doctor.h"
 #include "shim/ctl/ctl_install.h"
+#include "shim/ctl/ctl_keeper.h"
 #include "shim/ctl/seccomp_cli.h"
 
 namespace rg {
@@ -35,6 +36,7 @@ int run_ctl(int argc, char** argv) {
   seccomp::add_seccomp_commands(app);
   add_install_commands(app);
   add_doctor_command(app);
+  add_keeper_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

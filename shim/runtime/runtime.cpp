@@ -22,6 +22,7 @@
 #include "oci/runc_state.h"
 #include "shim/runtime/exec.h"
 #include "shim/runtime/guards.h"
+#include "shim/keeper/keeper.h"
 #include "shim/runtime/passthrough_cache.h"
 #include "shim/runtime/real_runc.h"
 #include "oci/proc/runc_init.h"
@@ -133,6 +134,21 @@ void run_before_start(InvocationContext& ctx, const std::vector<Guard*>& guards,
   }
 }
 
+// runc from the keeper's sealed copy (shim/keeper/keeper.h), for the commands that start a runc init on a
+// release that would otherwise protect its binary on every init (a copy or a bind mount); a keeper is started
+// when none runs. An invalid copy: runc is exec'd by path, as always. Not in observe mode (it changes
+// nothing about what runs, but how).
+KeeperCopy runc_from_keeper(InvocationContext& ctx, const RealRunc& runc) {
+  const Config& config = ctx.config;
+  if (!config.keeper.enabled || config.mode == Mode::Observe || !ctx.args().does(Trait::StartsInit)) return {};
+  const RuncBuild* build = ctx.runc_build();
+  if (!build || !(affected(build->version, RuncIssue::ExeCopiedPerInit) || affected(build->version, RuncIssue::ExeBindMountedPerInit)))
+    return {};
+  KeeperCopy copy = keeper_copy_of(runc.path, runc.stat);
+  if (!copy.fd && config.keeper.start_on_demand) start_keeper_detached(runc.path);
+  return copy;
+}
+
 // runc-guard forks and waits (runc --version, the pipe probe, the watchdog's intermediate child), which
 // fails with ECHILD if the caller left SIGCHLD ignored. Default it while we work and give runc the
 // caller's disposition back at exec.
@@ -184,6 +200,7 @@ int run_runtime(std::vector<std::string> argv, char** envp) {
     std::vector<Guard*> guards = applicable(all_guards, ctx, policies);
     run_before_runc(ctx, guards, policies);
     if (ctx.args().does(Trait::StartsCreated)) run_before_start(ctx, guards, policies);
+    KeeperCopy keeper = runc_from_keeper(ctx, runc);
     start_watchdog(WatchdogRequest{config, ctx.argv(), runc.path, guards}, events);
     for (std::size_t k = 0; k < guards.size(); ++k) {
       ctx.guard_policy = policies[k];
@@ -195,6 +212,13 @@ int run_runtime(std::vector<std::string> argv, char** envp) {
       ::close(ctx.replacement_stdin);
     }
     sigchld.restore();
+    if (keeper.fd) {
+      try {
+        exec_fd_in_place(keeper.fd.get(), ctx.argv(), envp);
+      } catch (const Error& e) {
+        ctx.events.emit("keeper.exec_failed", {{"error", e.what()}});  // runc by path, as always
+      }
+    }
     exec_runc(runc.path, ctx.argv(), envp);
   } catch (const std::exception& e) {
     RuncLog::for_args(args).fatal(std::string("runc-guard: ") + e.what());

@@ -1,0 +1,224 @@
+#include "shim/keeper/keeper.h"
+
+#include <fcntl.h>
+#include <sha2.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+#include "oci/base/child_process.h"
+#include "oci/base/error.h"
+#include "oci/base/files.h"
+#include "oci/proc/proc_files.h"
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+namespace rg {
+namespace {
+
+bool same_identity(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
+         a.st_mtim.tv_nsec == b.st_mtim.tv_nsec && a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
+// sha256 (hex) of `fd`'s first `size` bytes, read with pread.
+std::string sha256_of(int fd, off_t size) {
+  SHA2_CTX ctx;
+  SHA256Init(&ctx);
+  std::vector<std::uint8_t> buf(1 << 20);
+  for (off_t at = 0; at < size;) {
+    ssize_t n = ::pread(fd, buf.data(), buf.size(), at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw Error::from_errno("read for sha256");
+    SHA256Update(&ctx, buf.data(), static_cast<std::size_t>(n));
+    at += n;
+  }
+  char hex[SHA256_DIGEST_STRING_LENGTH];
+  SHA256End(&ctx, hex);
+  return std::string(hex, SHA256_DIGEST_STRING_LENGTH - 1);
+}
+
+// A sealed memfd holding exactly the bytes of the runc file, and the record describing it (pid, start time
+// and fd filled in by the caller).
+struct Copy {
+  UniqueFd memfd;
+  RuncCopyRecord record;
+};
+Copy copy_runc(const std::string& runc_path) {
+  UniqueFd src(::open(runc_path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat before {};
+  if (!src || ::fstat(src.get(), &before) != 0) throw Error::from_errno("open " + runc_path);
+  if (!S_ISREG(before.st_mode)) throw Error(runc_path + " is not a regular file");
+  // MFD_EXEC: kernels with vm.memfd_noexec would otherwise add F_SEAL_EXEC, and runc wants its four seals only.
+  UniqueFd memfd(static_cast<int>(::syscall(SYS_memfd_create, "runc-guard-keeper", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC)));
+  if (!memfd && errno == EINVAL)
+    memfd.reset(static_cast<int>(::syscall(SYS_memfd_create, "runc-guard-keeper", MFD_CLOEXEC | MFD_ALLOW_SEALING)));
+  if (!memfd) throw Error::from_errno("memfd_create");
+  SHA2_CTX ctx;
+  SHA256Init(&ctx);
+  std::vector<char> buf(1 << 20);
+  off_t copied = 0;
+  for (;;) {
+    ssize_t n = ::read(src.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error::from_errno("read " + runc_path);
+    if (n == 0) break;
+    SHA256Update(&ctx, reinterpret_cast<const std::uint8_t*>(buf.data()), static_cast<std::size_t>(n));
+    write_all(memfd.get(), std::string_view(buf.data(), static_cast<std::size_t>(n)), "keeper memfd");
+    copied += n;
+  }
+  struct stat after {};
+  if (::fstat(src.get(), &after) != 0 || !same_identity(before, after) || copied != after.st_size)
+    throw Error(runc_path + " changed while it was copied");
+  char hex[SHA256_DIGEST_STRING_LENGTH];
+  SHA256End(&ctx, hex);
+  if (::fcntl(memfd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0 ||
+      ::fcntl(memfd.get(), F_ADD_SEALS, F_SEAL_SEAL) != 0)
+    throw Error::from_errno("seal the keeper's copy");
+  if (::fcntl(memfd.get(), F_GET_SEALS) != kRuncMemfdSeals) throw Error("the keeper's copy has other seals than runc's");
+  Copy copy;
+  copy.record.sha256 = std::string(hex, SHA256_DIGEST_STRING_LENGTH - 1);
+  // The sealed bytes hashed again: what runs is what was read.
+  if (sha256_of(memfd.get(), copied) != copy.record.sha256) throw Error("the keeper's copy differs from " + runc_path);
+  struct stat sealed {};
+  if (::fstat(memfd.get(), &sealed) != 0) throw Error::from_errno("fstat the keeper's copy");
+  RuncCopyRecord& r = copy.record;
+  r.runc_path = runc_path;
+  r.runc_dev = after.st_dev;
+  r.runc_ino = after.st_ino;
+  r.runc_size = static_cast<std::uint64_t>(after.st_size);
+  r.runc_mtime_sec = after.st_mtim.tv_sec;
+  r.runc_mtime_nsec = after.st_mtim.tv_nsec;
+  r.runc_ctime_sec = after.st_ctim.tv_sec;
+  r.runc_ctime_nsec = after.st_ctim.tv_nsec;
+  r.copy_dev = sealed.st_dev;
+  r.copy_ino = sealed.st_ino;
+  copy.memfd = std::move(memfd);
+  return copy;
+}
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_stop(int) { g_stop = 1; }
+
+}  // namespace
+
+KeeperCopy keeper_copy_of(const std::string& runc_path, const struct stat& runc_now, const std::string& dir) {
+  KeeperCopy out;
+  auto record = read_runc_copy_record(runc_path, dir);
+  if (!record || record->runc_path != runc_path || !record->copied(runc_now)) return out;
+  UniqueFd pidfd = open_pidfd(record->pid);
+  if (!pidfd) return out;  // gone, or a kernel before 5.3 (no pidfd_getfd either)
+  // From here on the pid cannot be reused under us: it must still be the keeper that wrote the record.
+  auto st = read_proc_stat("/proc", record->pid);
+  if (!st || st->start_time != record->start_time) return out;
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(), record->fd, 0)));
+  if (!fd) return out;  // < 5.6: pidfd_getfd missing; nothing is ever opened by path instead
+  ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC);
+  struct stat copy {};
+  if (::fstat(fd.get(), &copy) != 0 || !S_ISREG(copy.st_mode) || copy.st_dev != record->copy_dev ||
+      copy.st_ino != record->copy_ino || copy.st_size != runc_now.st_size ||
+      ::fcntl(fd.get(), F_GET_SEALS) != kRuncMemfdSeals)
+    return out;
+  out.dev = copy.st_dev;
+  out.ino = copy.st_ino;
+  out.fd = std::move(fd);
+  return out;
+}
+
+void start_keeper_detached(const std::string& runc_path, const std::string& dir) noexcept {
+  try {
+    // A keeper holding the lock already: nothing to do (checked here so that the common case forks nothing).
+    UniqueFd lock(::open((runc_copy_record_path(runc_path, dir) + ".lock").c_str(), O_RDWR | O_CLOEXEC));
+    if (lock && ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) return;
+    lock.reset();
+    pid_t intermediate = ::fork();
+    if (intermediate < 0) return;
+    if (intermediate == 0) {
+      ::setsid();
+      if (::fork() != 0) ::_exit(0);
+      int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+      for (int fd = 0; fd <= 2; ++fd) null_fd >= 0 ? ::dup2(null_fd, fd) : ::close(fd);
+      close_fds_from(3);
+      if (::chdir("/") != 0) {
+      }
+      sigset_t none;
+      ::sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      for (int sig : {SIGCHLD, SIGPIPE, SIGHUP, SIGTERM, SIGINT}) ::signal(sig, SIG_DFL);
+      int code = 1;
+      try {
+        code = run_keeper(KeeperOptions{runc_path, dir});
+      } catch (...) {
+      }
+      ::_exit(code);
+    }
+    int status = 0;
+    while (::waitpid(intermediate, &status, 0) < 0 && errno == EINTR) {
+    }
+  } catch (...) {
+  }
+}
+
+int run_keeper(const KeeperOptions& options) {
+  mkdir_p(options.dir, 0755);
+  const std::string record_path = runc_copy_record_path(options.runc_path, options.dir);
+  UniqueFd lock(::open((record_path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock) throw Error::from_errno("open " + record_path + ".lock");
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return 0;  // another keeper holds this runc already
+    throw Error::from_errno("flock " + record_path + ".lock");
+  }
+  ::prctl(PR_SET_NAME, "rg-keeper", 0, 0, 0);
+  struct sigaction stop {};
+  stop.sa_handler = on_stop;
+  ::sigaction(SIGTERM, &stop, nullptr);
+  ::sigaction(SIGINT, &stop, nullptr);
+  const auto self = read_proc_stat("/proc", ::getpid());
+  if (!self) throw Error("cannot read our own /proc stat");
+
+  Copy current = copy_runc(options.runc_path);
+  auto publish = [&](Copy& copy) {
+    copy.record.pid = ::getpid();
+    copy.record.start_time = self->start_time;
+    copy.record.fd = copy.memfd.get();
+    write_file_atomic(record_path, copy.record.to_json(), FileOwnership{0644, 0, 0}, Symlink::Replace, Durability::Atomic);
+  };
+  publish(current);
+  if (options.once) return 0;
+  while (!g_stop) {
+    std::this_thread::sleep_for(options.poll);
+    struct stat now {};
+    if (::stat(options.runc_path.c_str(), &now) != 0 && errno == ENOENT) break;  // runc is gone: nothing to keep
+    if (current.record.copied(now)) {
+      // The record was removed (e.g. /run cleaned): publish it again.
+      if (::access(record_path.c_str(), F_OK) != 0 && !g_stop) publish(current);
+      continue;
+    }
+    try {
+      Copy fresh = copy_runc(options.runc_path);  // runc was upgraded: a new copy, then the old one goes
+      publish(fresh);
+      current = std::move(fresh);
+    } catch (const Error&) {
+      // mid-upgrade: the next look tries again; meanwhile the record no longer matches and is not used
+    }
+  }
+  ::unlink(record_path.c_str());
+  return 0;
+}
+
+}  // namespace rg

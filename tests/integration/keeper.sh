@@ -1,0 +1,156 @@
+# The keeper: runc exec'd from a sealed in-memory copy of itself, with real runc 1.1.5 (Debian: bind-mounts
+# /proc/self/exe on every init) and 1.1.15 (copies its binary into a memfd on every init).
+#  - runc-guardctl keeper: its copy is byte-identical to runc, sealed with exactly runc's four seals, and its
+#    record is root's;
+#  - through runc-guard, runc init runs from that copy and skips its own protection (strace: bare 1.1.5
+#    bind-mounts /proc/self/exe, bare 1.1.15 makes a runc_cloned memfd; through the keeper neither), while
+#    the transcript of a session is the same as bare runc's;
+#  - a replaced runc binary is copied again and used; a killed keeper falls back to runc by path (and one is
+#    started again on demand); forged records (not root's, another process, another memfd) are never used;
+#  - a keeper ends when its runc file is gone.
+# Under a child subreaper, as runc runs under containerd-shim (see runc_matrix_session.sh).
+if [ -z "${RG_UNDER_SUBREAPER:-}" ]; then
+  command -v tini >/dev/null || { echo "FAIL: required tool 'tini' is not installed (tests/run.sh installs it)" >&2; exit 1; }
+  RG_UNDER_SUBREAPER=1 exec tini -s -- bash "$0" "$@"
+fi
+source "$(dirname "$0")/../lib.sh"
+need strace python3
+source "$(dirname "$0")/session_lib.bash"
+
+RUNC_1115=$(runc_release v1.1.15)
+WORK=$(make_workdir)
+ROOT="$WORK/root"
+KDIR=/run/runc-guard/keeper
+export RUNC_GUARD_CONFIG="$WORK/guard.json"
+on_exit 'for c in "$ROOT"/*/; do [ -d "$c" ] && "$REAL_RUNC" --root "$ROOT" delete --force "$(basename "$c")" >/dev/null 2>&1; done; true'
+KEEPERS=()
+on_exit 'kill "${KEEPERS[@]}" 2>/dev/null; true'
+
+# Private copies of the runcs: their own keepers and records, removed with the test (their keepers end then).
+cp "$REAL_RUNC" "$WORK/runc-115" && cp "$RUNC_1115" "$WORK/runc-1115"
+chmod 0755 "$WORK/runc-115" "$WORK/runc-1115"
+config() { write_config "$RUNC_GUARD_CONFIG" "{\"runtime\": {\"path\": \"$1\"}, \"log\": {\"events\": \"$WORK/events.jsonl\"}${2:-}}"; }
+record_of() {  # RUNC: the keeper's record for it
+  local f
+  for f in "$KDIR"/*.json; do [ "$(jq -r .runc_path "$f" 2>/dev/null)" = "$1" ] && { cat "$f"; return 0; }; done
+  return 1
+}
+wait_record() {  # RUNC [JQ_CONDITION]: until a record for RUNC (that meets the condition) exists, in $rec
+  for _ in $(seq 100); do
+    rec=$(record_of "$1") && jq -e "${2:-true}" <<<"$rec" >/dev/null && return 0
+    sleep 0.05
+  done
+  fail "no keeper record for $1 ${2:+where $2}"
+}
+seals() { python3 -c 'import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); print(fcntl.fcntl(fd, fcntl.F_GET_SEALS))' "$1"; }
+
+make_bundle "$WORK/bundle" sleep 300
+make_bundle "$WORK/true" true
+
+note "runc-guardctl keeper"
+"$GUARDCTL" keeper --runc "$WORK/runc-115" --poll-ms 100 &
+KEEPERS+=($!)
+wait_record "$WORK/runc-115"
+pid=$(jq -r .pid <<<"$rec") fd=$(jq -r .fd <<<"$rec")
+[ "$pid" = "${KEEPERS[0]}" ] || fail "record pid $pid, keeper ${KEEPERS[0]}"
+cmp -s "/proc/$pid/fd/$fd" "$WORK/runc-115" || fail "the keeper's copy differs from runc"
+expect_eq "$(seals "/proc/$pid/fd/$fd")" 15 "seals (SEAL|SHRINK|GROW|WRITE)"
+[ "$(jq -r .runc.sha256 <<<"$rec")" = "$(sha256sum <"$WORK/runc-115" | cut -d' ' -f1)" ] || fail "sha256 in the record"
+f=$(grep -l "\"$WORK/runc-115\"" "$KDIR"/*.json)
+[ "$(stat -c '%u %a' "$f")" = "0 644" ] || fail "record owner/mode $(stat -c '%u %a' "$f")"
+[ "$(cat /proc/$pid/comm)" = rg-keeper ] || fail "keeper comm $(cat /proc/$pid/comm)"
+echo "ok: copy identical to runc, sealed (15), record root's 0644, sha256 right"
+
+exe_of_init() { readlink "/proc/$(jq -r .init_process_pid "$ROOT/$1/state.json")/exe"; }
+note "runc init runs from the copy and skips runc's own protection"
+config "$WORK/runc-115"
+"$GUARD" --root "$ROOT" create --bundle "$WORK/bundle" k1 </dev/null >/dev/null 2>&1 || fail "create through the keeper"
+[[ "$(exe_of_init k1)" == /memfd:runc-guard-keeper* ]] || fail "k1's init runs $(exe_of_init k1), not the keeper's copy"
+"$GUARD" --root "$ROOT" start k1 || fail "start"
+"$GUARD" --root "$ROOT" exec k1 true || fail "exec through the keeper"
+# The bind mount (1.1.5) and the memfd copy (1.1.15) of runc's CVE-2019-5736 protection, counted by strace
+# over a foreground run (everything exits, so strace does).
+protection() {  # RUNNER: "bind mounts of /proc/self/exe, runc_cloned memfds"
+  strace -f -qq -e trace=mount,memfd_create -o "$WORK/p.trace" "$1" --root "$ROOT" run --bundle "$WORK/true" p </dev/null >/dev/null 2>&1 || true
+  echo "$(grep -c 'mount("/proc/self/exe"' "$WORK/p.trace") $(grep -c 'memfd_create("runc_cloned' "$WORK/p.trace")"
+}
+expect_eq "$(protection "$WORK/runc-115")" "1 0" "bare 1.1.5: /proc/self/exe bind-mounted once per init"
+expect_eq "$(protection "$GUARD")" "0 0" "1.1.5 through the keeper"
+config "$WORK/runc-1115" ', "keeper": {"start_on_demand": false}'
+"$GUARDCTL" keeper --runc "$WORK/runc-1115" --poll-ms 100 &
+KEEPERS+=($!)
+wait_record "$WORK/runc-1115"
+expect_eq "$(protection "$WORK/runc-1115")" "0 1" "bare 1.1.15: a runc_cloned memfd per init"
+expect_eq "$(protection "$GUARD")" "0 0" "1.1.15 through the keeper"
+echo "ok: 1.1.5 bind mount and 1.1.15 binary copy gone through the keeper"
+
+note "the session is the same through the keeper (1.1.15)"
+S="$WORK/session"
+mkdir -p "$S/barebin" "$S/guardbin"
+ln -s "$WORK/runc-1115" "$S/barebin/runc"
+ln -s "$GUARD" "$S/guardbin/runc"  # runc names itself after argv[0] in help texts
+on_exit "session_cleanup '$WORK/runc-1115' '$S/state' rg-keeper-s"
+session_bundles "$WORK/runc-1115" "$S"
+session "$S/barebin/runc" "$S/bare" "$S" "$S/state" rg-keeper-s "$WORK/runc-1115"
+session_bundles "$WORK/runc-1115" "$S"
+session "$S/guardbin/runc" "$S/guard" "$S" "$S/state" rg-keeper-s "$WORK/runc-1115"
+check_session_ran "$S/bare" "runc 1.1.15"
+compare_sessions "$S/bare" "$S/guard" >"$S/differences.txt"
+[ "$SESSION_DIFFS" = 0 ] || fail "the session differs through the keeper: $(cat "$S/differences.txt")"
+echo "ok: session identical through the keeper ($SESSION_STEPS outputs)"
+
+note "a replaced runc is copied again"
+config "$WORK/runc-115"
+old_copy=$(record_of "$WORK/runc-115" | jq -r .copy.ino)
+cp "$WORK/runc-115" "$WORK/runc-115.new" && mv "$WORK/runc-115.new" "$WORK/runc-115"
+wait_record "$WORK/runc-115" ".runc.ino == $(stat -c %i "$WORK/runc-115")"
+[ "$(jq -r .copy.ino <<<"$rec")" != "$old_copy" ] || fail "the copy was not renewed"
+"$GUARD" --root "$ROOT" create --bundle "$WORK/bundle" k2 </dev/null >/dev/null 2>&1 || fail "create after the upgrade"
+[ "$(stat -L -c %i "/proc/$(jq -r .init_process_pid "$ROOT/k2/state.json")/exe")" = "$(jq -r .copy.ino <<<"$rec")" ] ||
+  fail "k2's init does not run the renewed copy"
+echo "ok: the upgraded runc was copied again and the new copy used"
+
+note "a killed keeper, forged records"
+kill -9 "${KEEPERS[0]}"
+wait "${KEEPERS[0]}" 2>/dev/null || true  # dead and reaped: its files are closed
+"$GUARD" --root "$ROOT" create --bundle "$WORK/bundle" k3 </dev/null >/dev/null 2>&1 || fail "create with a dead keeper"
+[[ "$(exe_of_init k3)" != /memfd:runc-guard-keeper* ]] || fail "k3 ran from a dead keeper's copy"
+wait_record "$WORK/runc-115" ".pid != ${KEEPERS[0]}"  # started again on demand
+npid=$(jq -r .pid <<<"$rec")
+[ "$npid" != "${KEEPERS[0]}" ] && [ "$(cat "/proc/$npid/comm")" = rg-keeper ] || fail "no keeper started on demand"
+KEEPERS+=("$npid")
+echo "ok: dead keeper: runc by path, a new keeper on demand ($npid)"
+f=$(grep -l "\"$WORK/runc-115\"" "$KDIR"/*.json)
+cp "$f" "$WORK/record.good"
+# Another root process holding, at fd 3, a memfd with runc's bytes — but unsealed, so anyone could change them.
+python3 -c 'import os, sys, time
+fd = os.memfd_create("runc-guard-keeper", os.MFD_CLOEXEC)
+os.write(fd, open(sys.argv[1], "rb").read())
+os.dup2(fd, 3)
+time.sleep(300)' "$WORK/runc-115" &
+other=$!
+sleep 0.5
+KEEPERS+=("$other")
+forge() {  # JQ_FILTER [OWNER]: the record rewritten; a run must not use it
+  kill -STOP "$npid"  # the keeper would write its record again
+  jq -c "$1" "$WORK/record.good" >"$f.tmp" && chmod 0644 "$f.tmp" && chown "${2:-0}" "$f.tmp" && mv "$f.tmp" "$f"
+  "$GUARD" --root "$ROOT" create --bundle "$WORK/bundle" "$3" </dev/null >/dev/null 2>&1 || fail "create $3 with a forged record"
+  [[ "$(exe_of_init "$3")" != /memfd:* ]] || fail "$3 ran from a forged record's file: $(exe_of_init "$3")"
+  cp "$WORK/record.good" "$f"
+  kill -CONT "$npid"
+}
+stat_start() { awk '{print $22}' "/proc/$1/stat"; }
+# It names exactly that memfd (inode and device): only its missing seals give it away.
+forge ". | .pid = $other | .start_time = $(stat_start $other) | .fd = 3 | .copy.ino = $(stat -L -c %i /proc/$other/fd/3) | .copy.dev = $(stat -L -c %d /proc/$other/fd/3)" 0 f1
+forge ". | .copy.ino = 1" 0 f2
+forge "." 65534 f3
+forge ". | .start_time = 1" 0 f4
+echo "ok: records naming an unsealed memfd of another process, another memfd, not root's, or a reused pid are not used"
+
+note "a keeper ends when its runc is gone"
+kill "$other"
+rm -f "$WORK/runc-1115"
+for _ in $(seq 40); do kill -0 "${KEEPERS[1]}" 2>/dev/null || break; sleep 0.1; done
+process_alive "${KEEPERS[1]}" && fail "the keeper of a deleted runc is still there"
+echo "ok: keeper of a removed runc ended"
+echo "keeper: all checks passed"
