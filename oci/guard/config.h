@@ -48,7 +48,9 @@ struct Config {
   } kernel_memory;
   struct Keeper {
     bool enabled = true;           // exec runc from the keeper's sealed copy for create/run/exec/restore
-    bool start_on_demand = true;   // start a keeper when none runs
+    // Start one when none runs (off: the keeper is a service — DaemonSet, systemd unit — because a
+    // keeper forked by the runtime lives on in the caller's process tree).
+    bool start_on_demand = false;
   } keeper;
   struct Metrics {
     std::string textfile_dir;  // empty disables metrics

@@ -19,6 +19,7 @@
 #include "oci/base/child_process.h"
 #include "oci/base/error.h"
 #include "oci/base/files.h"
+#include "oci/cgroup.h"
 #include "oci/proc/proc_files.h"
 
 #ifndef MFD_EXEC
@@ -64,10 +65,11 @@ Copy copy_runc(const std::string& runc_path) {
   struct stat before {};
   if (!src || ::fstat(src.get(), &before) != 0) throw Error::from_errno("open " + runc_path);
   if (!S_ISREG(before.st_mode)) throw Error(runc_path + " is not a regular file");
+  // Named "runc": runc exec'd from it is called "memfd:runc" (its comm comes from the file's name).
   // MFD_EXEC: kernels with vm.memfd_noexec would otherwise add F_SEAL_EXEC, and runc wants its four seals only.
-  UniqueFd memfd(static_cast<int>(::syscall(SYS_memfd_create, "runc-guard-keeper", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC)));
+  UniqueFd memfd(static_cast<int>(::syscall(SYS_memfd_create, "runc", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC)));
   if (!memfd && errno == EINVAL)
-    memfd.reset(static_cast<int>(::syscall(SYS_memfd_create, "runc-guard-keeper", MFD_CLOEXEC | MFD_ALLOW_SEALING)));
+    memfd.reset(static_cast<int>(::syscall(SYS_memfd_create, "runc", MFD_CLOEXEC | MFD_ALLOW_SEALING)));
   if (!memfd) throw Error::from_errno("memfd_create");
   SHA2_CTX ctx;
   SHA256Init(&ctx);
@@ -110,6 +112,20 @@ Copy copy_runc(const std::string& runc_path) {
   r.copy_ino = sealed.st_ino;
   copy.memfd = std::move(memfd);
   return copy;
+}
+
+// A keeper forked by the runtime starts in its caller's cgroups — a shim's, perhaps a pod's, whose removal
+// it must never hold up: it moves to a cgroup of its own (<hierarchy>/runc-guard-keeper) in each hierarchy.
+void leave_callers_cgroups() noexcept {
+  try {
+    for (const CgroupHierarchy& h : all_cgroup_hierarchies()) {
+      const std::string dir = h.mountpoint + "/runc-guard-keeper";
+      if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) continue;
+      UniqueFd procs(::open((dir + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+      if (procs) (void)::write(procs.get(), "0", 1);
+    }
+  } catch (...) {
+  }
 }
 
 volatile std::sig_atomic_t g_stop = 0;
@@ -160,6 +176,7 @@ void start_keeper_detached(const std::string& runc_path, const std::string& dir)
       ::sigemptyset(&none);
       ::sigprocmask(SIG_SETMASK, &none, nullptr);
       for (int sig : {SIGCHLD, SIGPIPE, SIGHUP, SIGTERM, SIGINT}) ::signal(sig, SIG_DFL);
+      leave_callers_cgroups();
       int code = 1;
       try {
         code = run_keeper(KeeperOptions{runc_path, dir});

@@ -1,49 +1,153 @@
 #!/usr/bin/env bash
-# Benchmark: bare runc (A) vs runc-guard (B), interleaved in one run, medians.
-#  1. `state` on a running container (pass-through path)      target: <= 0.5 ms median overhead
-#  2. create/start/kill/delete lifecycle (guarded path)          target: within 5 %
-#  3. a static no-op binary exec'd the same way (the floor of one extra exec)
-# Usage: RG_BUILD=build tests/bench/bench.sh [iterations]
+# Benchmark: bare runc (A) against runc-guard (B), interleaved in one run, medians (tests/helpers/ab_timer).
+#  1. `state` on a running container — the pass-through path (the first stage) — and the floors: a static
+#     glibc wrapper that only execs runc, and one without any libc.        target: <= 0.2 ms, ratio <= 1.03
+#  2. create/start/kill/delete and `run` of a trivial container on runc 1.1.5 (Debian) and 1.1.15, through
+#     runc-guard with the keeper and without it.                target: <= 1.02x (1.1.5), <= 0.97x (1.1.15)
+#  3. memory of 16 created containers (16 waiting inits) on 1.1.15: Shmem and MemAvailable, bare and through
+#     the keeper.                                                                   target: >= 100 MB below
+#  4. the virtual patches: create and start with every patch enforced against every patch off (both through
+#     runc-guard).                                                     target: < 1 ms per create, < 0.5 ms per start
+#  5. the keeper and a watchdog at rest: RSS and CPU.
+# Usage: RG_BUILD=build tests/bench/bench.sh [iterations]   (root; ../shared/runtimes unpacked by the build)
 set -euo pipefail
 RG_BUILD=$(cd "${RG_BUILD:-build}" && pwd)
 source "$(dirname "$0")/../lib.sh"
 N=${1:-300}
 TIMER="$RG_BUILD/tests/ab_timer"
 [ -x "$TIMER" ] || fail "build the ab_timer helper first"
+RUNC_1115=$(runc_release v1.1.15)
+DEBIAN=$(readlink -f "$REAL_RUNC")
 
 WORK=$(make_workdir)
 ROOT="$WORK/state"
 export RUNC_GUARD_CONFIG="$WORK/guard.json"
-write_config "$RUNC_GUARD_CONFIG" "{\"runtime\": {\"path\": \"$(readlink -f "$REAL_RUNC")\"}, \"log\": {\"events\": \"$WORK/events.jsonl\"}}"
-RUNC=$(readlink -f "$REAL_RUNC")
+config() {  # RUNC [EXTRA_JSON]
+  write_config "$RUNC_GUARD_CONFIG" "{\"runtime\": {\"path\": \"$1\"}, \"log\": {\"events\": \"$WORK/events.jsonl\"}${2:-}}"
+}
+KEEPERS=()
+on_exit 'kill "${KEEPERS[@]}" 2>/dev/null; true'
+on_exit 'for c in "$ROOT"/*/; do [ -d "$c" ] && "$DEBIAN" --root "$ROOT" delete --force "$(basename "$c")" >/dev/null 2>&1; done; true'
 
 make_bundle "$WORK/bundle" sleep 100000
-on_exit "cleanup_container '$ROOT' bench-state"
-"$RUNC" --root "$ROOT" run -d --bundle "$WORK/bundle" bench-state >/dev/null
+make_bundle "$WORK/true" true
 
-echo "== state on a running container ($N runs each, interleaved)"
-"$TIMER" "$N" "$RUNC" --root "$ROOT" state bench-state ::: "$GUARD" --root "$ROOT" state bench-state
-
-# The floor: what any extra exec costs — a static binary that does nothing but exec runc.
-cat >"$WORK/noop.c" <<'C'
+echo "== 1. state on a running container ($N runs each, interleaved)"
+config "$DEBIAN"
+"$DEBIAN" --root "$ROOT" run -d --bundle "$WORK/bundle" bench-state </dev/null >/dev/null
+"$GUARD" --root "$ROOT" state bench-state >/dev/null  # writes the first stage's cache
+S=(--root "$ROOT" state bench-state)
+echo "-- runc-guard"
+"$TIMER" "$N" "$DEBIAN" "${S[@]}" ::: "$GUARD" "${S[@]}"
+cat >"$WORK/noop.c" <<C
 #include <unistd.h>
-int main(int argc, char** argv) { (void)argc; argv[0] = "runc"; execv(RUNC_PATH, argv); return 127; }
+int main(int argc, char** argv) { (void)argc; execv("$DEBIAN", argv); return 127; }
 C
-gcc -O2 -static -DRUNC_PATH="\"$RUNC\"" -o "$WORK/noop-exec" "$WORK/noop.c"
-echo "== floor: static no-op exec wrapper, state"
-"$TIMER" "$N" "$RUNC" --root "$ROOT" state bench-state ::: "$WORK/noop-exec" --root "$ROOT" state bench-state
+gcc -O2 -static -o "$WORK/noop-glibc" "$WORK/noop.c"
+cat >"$WORK/nolibc.c" <<C
+#include <sys/syscall.h>
+static long sys3(long n, long a, long b, long c) { long r; __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory"); return r; }
+void start_c(long* sp) { char** argv = (char**)(sp + 1); sys3(SYS_execve, (long)"$DEBIAN", (long)argv, (long)(argv + sp[0] + 1)); sys3(SYS_exit, 127, 0, 0); }
+__asm__(".globl _start\n_start:\n mov %rsp, %rdi\n and \$-16, %rsp\n call start_c\n");
+C
+gcc -O2 -static -nostdlib -fno-stack-protector -o "$WORK/noop-nolibc" "$WORK/nolibc.c"
+echo "-- floor: a static glibc wrapper that only execs runc"
+"$TIMER" "$N" "$DEBIAN" "${S[@]}" ::: "$WORK/noop-glibc" "${S[@]}"
+echo "-- floor: a wrapper without libc that only execs runc"
+"$TIMER" "$N" "$DEBIAN" "${S[@]}" ::: "$WORK/noop-nolibc" "${S[@]}"
+"$DEBIAN" --root "$ROOT" delete --force bench-state
 
 cat >"$WORK/lifecycle.sh" <<'SH'
 #!/bin/sh
 set -e
 R=$1; ROOT=$2; B=$3; ID=$4
-"$R" --root "$ROOT" create --bundle "$B" "$ID"
+"$R" --root "$ROOT" create --bundle "$B" "$ID" </dev/null >/dev/null
 "$R" --root "$ROOT" start "$ID"
 "$R" --root "$ROOT" kill "$ID" KILL
 "$R" --root "$ROOT" delete --force "$ID"
 SH
-chmod +x "$WORK/lifecycle.sh"
-LN=$((N / 10 > 20 ? N / 10 : 20))
-echo "== create/start/kill/delete lifecycle ($LN runs each, interleaved)"
-on_exit "cleanup_container '$ROOT' bench-a; cleanup_container '$ROOT' bench-b"
-"$TIMER" "$LN" "$WORK/lifecycle.sh" "$RUNC" "$ROOT" "$WORK/bundle" bench-a ::: "$WORK/lifecycle.sh" "$GUARD" "$ROOT" "$WORK/bundle" bench-b
+cat >"$WORK/run.sh" <<'SH'
+#!/bin/sh
+exec "$1" --root "$2" run --bundle "$3" "$4" </dev/null >/dev/null
+SH
+chmod +x "$WORK/lifecycle.sh" "$WORK/run.sh"
+LN=$((N / 5 > 40 ? N / 5 : 40))
+for runc in "$DEBIAN" "$RUNC_1115"; do
+  name=$("$runc" --version | head -n 1)
+  for keeper in on off; do
+    if [ $keeper = on ]; then
+      config "$runc" ', "keeper": {"start_on_demand": false}'
+      "$GUARDCTL" keeper --runc "$runc" &
+      KEEPERS+=($!)
+      sleep 1
+    else
+      config "$runc" ', "keeper": {"enabled": false}'
+    fi
+    echo "== 2. $name, keeper $keeper: create/start/kill/delete ($LN runs each, interleaved)"
+    "$TIMER" "$LN" "$WORK/lifecycle.sh" "$runc" "$ROOT" "$WORK/bundle" la ::: "$WORK/lifecycle.sh" "$GUARD" "$ROOT" "$WORK/bundle" lb
+    echo "== 2. $name, keeper $keeper: run of a container running true"
+    "$TIMER" "$LN" "$WORK/run.sh" "$runc" "$ROOT" "$WORK/true" ra ::: "$WORK/run.sh" "$GUARD" "$ROOT" "$WORK/true" rb
+    [ $keeper = on ] && kill "${KEEPERS[-1]}"
+  done
+done
+
+echo "== 3. 16 created containers on $("$RUNC_1115" --version | head -n 1): memory"
+meminfo() { awk -v k="$1:" '$1 == k {print $2}' /proc/meminfo; }
+sixteen() {  # RUNNER TAG: creates 16, prints Shmem and MemAvailable deltas in MB, deletes them
+  local s0 a0 i
+  sync; echo 1 >/proc/sys/vm/drop_caches
+  s0=$(meminfo Shmem) a0=$(meminfo MemAvailable)
+  for i in $(seq 16); do "$1" --root "$ROOT" create --bundle "$WORK/bundle" "$2-$i" </dev/null >/dev/null 2>&1 || fail "create $2-$i"; done
+  echo "  $2: Shmem +$((($(meminfo Shmem) - s0) / 1024)) MB, MemAvailable -$(((a0 - $(meminfo MemAvailable)) / 1024)) MB"
+  for i in $(seq 16); do "$RUNC_1115" --root "$ROOT" delete --force "$2-$i"; done
+}
+config "$RUNC_1115" ', "keeper": {"start_on_demand": false}'
+"$GUARDCTL" keeper --runc "$RUNC_1115" &
+KEEPERS+=($!)
+sleep 1
+for round in 1 2 3; do
+  sixteen "$RUNC_1115" bare
+  sixteen "$GUARD" keeper
+done
+
+echo "== 4. virtual patches: create and start, every patch enforced (B) against every patch off (A), $LN runs"
+config "$DEBIAN" ", \"guards\": $RG_PATCHES_ENFORCED, \"keeper\": {\"enabled\": false}"
+cp "$RUNC_GUARD_CONFIG" "$WORK/enforced.json"
+config "$DEBIAN" ", \"guards\": $(jq -c 'map_values("off")' <<<"$RG_PATCHES_ENFORCED"), \"keeper\": {\"enabled\": false}"
+cp "$RUNC_GUARD_CONFIG" "$WORK/off.json"
+cat >"$WORK/create.sh" <<'SH'
+#!/bin/sh
+RUNC_GUARD_CONFIG=$1 "$2" --root "$3" create --bundle "$4" "$5" </dev/null >/dev/null || exit 1
+exec "$6" --root "$3" delete --force "$5"
+SH
+cat >"$WORK/start.sh" <<'SH'
+#!/bin/sh
+"$6" --root "$3" create --bundle "$4" "$5" </dev/null >/dev/null || exit 1
+RUNC_GUARD_CONFIG=$1 "$2" --root "$3" start "$5" || exit 1
+exec "$6" --root "$3" delete --force "$5"
+SH
+chmod +x "$WORK/create.sh" "$WORK/start.sh"
+echo "-- create (+ a bare delete)"
+"$TIMER" "$LN" "$WORK/create.sh" "$WORK/off.json" "$GUARD" "$ROOT" "$WORK/bundle" pa "$DEBIAN" ::: \
+  "$WORK/create.sh" "$WORK/enforced.json" "$GUARD" "$ROOT" "$WORK/bundle" pb "$DEBIAN"
+echo "-- start (+ a bare create and delete)"
+"$TIMER" "$LN" "$WORK/start.sh" "$WORK/off.json" "$GUARD" "$ROOT" "$WORK/bundle" sa "$DEBIAN" ::: \
+  "$WORK/start.sh" "$WORK/enforced.json" "$GUARD" "$ROOT" "$WORK/bundle" sb "$DEBIAN"
+
+echo "== 5. at rest: the keeper, and a watchdog watching a create that waits in a 12 s prestart hook"
+kpid=${KEEPERS[-1]}
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+config "$DEBIAN" ', "keeper": {"enabled": false}'
+make_bundle "$WORK/hooked" sleep 100000
+jq '.hooks.prestart = [{path: "/bin/sleep", args: ["sleep", "12"]}]' "$WORK/hooked/config.json" >"$WORK/hooked/c.json"
+mv "$WORK/hooked/c.json" "$WORK/hooked/config.json"
+"$GUARD" --root "$ROOT" create --bundle "$WORK/hooked" rest </dev/null >/dev/null 2>&1 &
+sleep 1
+wpid=$(our_watchdogs | head -n 1)
+[ -n "$wpid" ] || fail "no watchdog while the create waits"
+c0=$(cpu "$kpid") w0=$(cpu "$wpid")
+sleep 10
+ms() { echo $((($1) * 1000 / $(getconf CLK_TCK))); }
+echo "  keeper: RSS $(awk '/^VmRSS/ {print $2 " " $3}' "/proc/$kpid/status"), CPU $(ms "$(cpu "$kpid") - c0") ms in 10 s"
+echo "  watchdog: RSS $(awk '/^VmRSS/ {print $2 " " $3}' "/proc/$wpid/status"), CPU $(ms "$(cpu "$wpid") - w0") ms in 10 s"
+wait

@@ -65,7 +65,7 @@ exe_of_init() { readlink "/proc/$(jq -r .init_process_pid "$ROOT/$1/state.json")
 note "runc init runs from the copy and skips runc's own protection"
 config "$WORK/runc-115"
 "$GUARD" --root "$ROOT" create --bundle "$WORK/bundle" k1 </dev/null >/dev/null 2>&1 || fail "create through the keeper"
-[[ "$(exe_of_init k1)" == /memfd:runc-guard-keeper* ]] || fail "k1's init runs $(exe_of_init k1), not the keeper's copy"
+[ "$(exe_of_init k1)" = "/memfd:runc (deleted)" ] || fail "k1's init runs $(exe_of_init k1), not the keeper's copy"
 "$GUARD" --root "$ROOT" start k1 || fail "start"
 "$GUARD" --root "$ROOT" exec k1 true || fail "exec through the keeper"
 # The bind mount (1.1.5) and the memfd copy (1.1.15) of runc's CVE-2019-5736 protection, counted by strace
@@ -111,20 +111,23 @@ wait_record "$WORK/runc-115" ".runc.ino == $(stat -c %i "$WORK/runc-115")"
 echo "ok: the upgraded runc was copied again and the new copy used"
 
 note "a killed keeper, forged records"
+config "$WORK/runc-115" ', "keeper": {"start_on_demand": true}'
 kill -9 "${KEEPERS[0]}"
 wait "${KEEPERS[0]}" 2>/dev/null || true  # dead and reaped: its files are closed
 "$GUARD" --root "$ROOT" create --bundle "$WORK/bundle" k3 </dev/null >/dev/null 2>&1 || fail "create with a dead keeper"
-[[ "$(exe_of_init k3)" != /memfd:runc-guard-keeper* ]] || fail "k3 ran from a dead keeper's copy"
+[ "$(exe_of_init k3)" != "/memfd:runc (deleted)" ] || fail "k3 ran from a dead keeper's copy"
 wait_record "$WORK/runc-115" ".pid != ${KEEPERS[0]}"  # started again on demand
 npid=$(jq -r .pid <<<"$rec")
 [ "$npid" != "${KEEPERS[0]}" ] && [ "$(cat "/proc/$npid/comm")" = rg-keeper ] || fail "no keeper started on demand"
+grep -q ':/runc-guard-keeper$' "/proc/$npid/cgroup" && ! grep -q "rg-test" "/proc/$npid/cgroup" ||
+  fail "the keeper started on demand stayed in its caller's cgroups: $(cat "/proc/$npid/cgroup")"
 KEEPERS+=("$npid")
 echo "ok: dead keeper: runc by path, a new keeper on demand ($npid)"
 f=$(grep -l "\"$WORK/runc-115\"" "$KDIR"/*.json)
 cp "$f" "$WORK/record.good"
 # Another root process holding, at fd 3, a memfd with runc's bytes — but unsealed, so anyone could change them.
 python3 -c 'import os, sys, time
-fd = os.memfd_create("runc-guard-keeper", os.MFD_CLOEXEC)
+fd = os.memfd_create("runc", os.MFD_CLOEXEC)
 os.write(fd, open(sys.argv[1], "rb").read())
 os.dup2(fd, 3)
 time.sleep(300)' "$WORK/runc-115" &

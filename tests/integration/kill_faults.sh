@@ -213,7 +213,7 @@ landing() {
   state=${state%% *} comm=${comm%)*}
   if [ "$state" = Z ]; then LAND=done
   elif [ "$comm" = runc-guard ]; then LAND=runc-guard
-  elif [[ $comm == runc* ]]; then LAND=runc
+  elif [[ $comm == runc* || $comm == memfd:runc ]]; then LAND=runc  # memfd:runc: from the keeper's copy
   else LAND=$comm
   fi
 }
