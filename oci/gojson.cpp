@@ -112,7 +112,7 @@ class Parser {
       ++i_;
       skip_space();
       v.members.emplace_back(std::move(key), Value{});
-      parse_value(v.members.back().second, depth);
+      parse_value(v.members.back().value, depth);
       skip_space();
       if (i_ < s_.size() && s_[i_] == ',') {
         ++i_;
@@ -316,9 +316,9 @@ void serialize_into(std::string& out, const Value& v) {
       out += '{';
       for (std::size_t k = 0; k < v.members.size(); ++k) {
         if (k) out += ',';
-        escape_into(out, v.members[k].first);
+        escape_into(out, v.members[k].key);
         out += ':';
-        serialize_into(out, v.members[k].second);
+        serialize_into(out, v.members[k].value);
       }
       out += '}';
       return;
@@ -613,7 +613,7 @@ std::size_t remove_fields(Value& root, std::initializer_list<std::string_view> p
     auto& m = object->members;
     for (auto it = m.begin(); it != m.end();) {
       bool match = false;
-      for (std::string_view f : fields) match = match || go_equal_fold(f, it->first);
+      for (std::string_view f : fields) match = match || go_equal_fold(f, it->key);
       if (match) {
         it = m.erase(it);
         ++removed;
