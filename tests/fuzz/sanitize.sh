@@ -84,6 +84,7 @@ fuzz() {
   local bin="$TREE/tests/fuzz/${target}_fuzz" seconds=${RG_FUZZ_SECONDS:-20}
   local corpus="$TREE/fuzz-corpus/$target" seeds="$TREE/fuzz-seeds/$target" findings="$TREE/fuzz-findings/$target"
   [ -x "$bin" ] || fail "$bin not built (sanitize.sh build)"
+  [ -d "$SHARED_TESTDATA" ] || fail "$SHARED_TESTDATA missing (../shared must sit beside the checkout): it holds seeds"
   seeds "$target" "$seeds"
   mkdir -p "$corpus" "$findings"
   rm -f "$findings"/*
