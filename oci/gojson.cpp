@@ -112,7 +112,7 @@ class Parser {
       ++i_;
       skip_space();
       v.members.emplace_back(std::move(key), Value{});
-      parse_value(v.members.back().second, depth);
+      parse_value(v.members.back().value, depth);
       skip_space();
       if (i_ < s_.size() && s_[i_] == ',') {
         ++i_;
@@ -316,9 +316,9 @@ void serialize_into(std::string& out, const Value& v) {
       out += '{';
       for (std::size_t k = 0; k < v.members.size(); ++k) {
         if (k) out += ',';
-        escape_into(out, v.members[k].first);
+        escape_into(out, v.members[k].key);
         out += ':';
-        serialize_into(out, v.members[k].second);
+        serialize_into(out, v.members[k].value);
       }
       out += '}';
       return;
@@ -362,6 +362,16 @@ std::string type_name(const Type& t) {
                            "as " + type_name(t) + " (runc refuses it)");
 }
 
+// A key decoded again into a type runc-guard does not model: objects are merged member by member, anything
+// else is replaced. (nlohmann's update(…, true) throws where an object meets a member that is not one.)
+void merge_generic(nlohmann::ordered_json& into, nlohmann::ordered_json from) {
+  if (!into.is_object() || !from.is_object()) {
+    into = std::move(from);
+    return;
+  }
+  for (auto& [key, value] : from.items()) merge_generic(into[key], std::move(value));
+}
+
 nlohmann::ordered_json generic(const Value& v) {
   switch (v.kind) {
     case Value::Kind::Null: return nullptr;
@@ -379,11 +389,7 @@ nlohmann::ordered_json generic(const Value& v) {
     }
     case Value::Kind::Object: {
       auto o = nlohmann::ordered_json::object();
-      for (const auto& [k, item] : v.members) {
-        auto it = o.find(k);
-        if (it != o.end() && it->is_object() && item.is_object()) it->update(generic(item), true);
-        else o[k] = generic(item);
-      }
+      for (const auto& [k, item] : v.members) merge_generic(o[k], generic(item));  // a new key starts as null
       return o;
     }
   }
@@ -425,7 +431,7 @@ void decode_into(const Value& v, const Type& t, nlohmann::ordered_json& out, boo
   const bool is_null = v.kind == Value::Kind::Null;
   switch (t.kind) {
     case GoKind::Any:
-      if (present && out.is_object() && v.is_object()) out.update(generic(v), true);
+      if (present) merge_generic(out, generic(v));
       else out = generic(v);
       present = !is_null;
       return;
@@ -613,7 +619,7 @@ std::size_t remove_fields(Value& root, std::initializer_list<std::string_view> p
     auto& m = object->members;
     for (auto it = m.begin(); it != m.end();) {
       bool match = false;
-      for (std::string_view f : fields) match = match || go_equal_fold(f, it->first);
+      for (std::string_view f : fields) match = match || go_equal_fold(f, it->key);
       if (match) {
         it = m.erase(it);
         ++removed;

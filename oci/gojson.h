@@ -32,14 +32,23 @@
 
 namespace rg::gojson {
 
+// An object member. A named struct, not std::pair<std::string, Value>: a pair may not be instantiated while
+// Value is still incomplete (clang with libstdc++ refuses it), a vector of a declared struct may.
+struct Member;
+
 struct Value {
   enum class Kind : std::uint8_t { Null, False, True, Number, String, Array, Object };
   Kind kind = Kind::Null;
-  std::string text;                                    // Number: the literal; String: decoded UTF-8
-  std::vector<Value> items;                            // Array
-  std::vector<std::pair<std::string, Value>> members;  // Object, in document order, duplicates kept
+  std::string text;             // Number: the literal; String: decoded UTF-8
+  std::vector<Value> items;     // Array
+  std::vector<Member> members;  // Object, in document order, duplicates kept
 
   bool is_object() const { return kind == Kind::Object; }
+};
+
+struct Member {
+  std::string key;
+  Value value;
 };
 
 constexpr std::size_t kGoMaxDepth = 10000;

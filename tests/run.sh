@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need (Debian packages), builds runc-guard, and runs every test tier:
 # unit (GoogleTest), integration (built binaries against the real runc and kernel), e2e (real dockerd and
-# containerd, real podman and conmon). Usage: ./tests/run.sh [ctest args...], e.g. ./tests/run.sh -L unit
+# containerd, real podman and conmon), fuzz / sanitizer (a clang tree with ASan and UBSan: the unit tier and
+# libFuzzer targets). Usage: ./tests/run.sh [ctest args...], e.g. ./tests/run.sh -L unit
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,10 @@ PACKAGES=(
   # the Go oracle for runc-guard's JSON reader (tests/integration/json_oracle.sh): Go's encoding/json and the
   # runtime-spec Go types runc decodes into
   golang-go golang-github-opencontainers-specs-dev
+  # the fuzz / sanitizer tier (tests/fuzz/sanitize.sh): clang with libFuzzer, the ASan/UBSan runtimes and
+  # llvm-symbolizer for readable reports (both only recommended, and recommends are not installed); ninja
+  # builds that tree a third faster than make on two cores (it compiles across library boundaries)
+  clang-16 libfuzzer-16-dev libclang-rt-16-dev llvm-16 ninja-build
 )
 
 missing=()

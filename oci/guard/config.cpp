@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -54,9 +55,11 @@ class LineTrackingSax : public nlohmann::json_sax<Json> {
     stack_.pop_back();
     return true;
   }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception&) override {
+    error_end = position;
     return false;
   }
+  std::size_t error_end = 0;  // just past the character that stopped the parse
 
  private:
   bool value() { return true; }
@@ -161,7 +164,7 @@ std::string config_path_from_env() {
 // Lines are only worth their cost when something is wrong: the SAX pass runs on the error path only.
 struct KeyLines {
   std::map<std::string, std::size_t> lines;  // "a.b.c" -> line
-  std::size_t stopped_at = 1;                // where a syntax error stopped the parse
+  std::size_t stopped_at = 1;                // where a syntax error (or a number out of range) stopped the parse
 };
 
 KeyLines find_key_lines(std::string_view text) {
@@ -169,6 +172,9 @@ KeyLines find_key_lines(std::string_view text) {
   LineTrackingSax sax(line);
   LineCountingIterator begin{text.data(), &line}, end{text.data() + text.size(), &line};
   Json::sax_parse(begin, end, &sax);
+  // From the error's offset, not the lines read: after a number the lexer has read one character past it.
+  if (sax.error_end > 0)
+    line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + std::min(sax.error_end - 1, text.size()), '\n'));
   return KeyLines{std::move(sax.key_lines), line};
 }
 
@@ -198,7 +204,7 @@ Config parse_config(std::string_view text, std::string_view filename, std::span<
   Json root;
   try {
     root = Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range for a number beyond a double (1e400)
     throw Error::refusal("invalid config " + std::string(filename) + ":" +
                          std::to_string(find_key_lines(text).stopped_at) + ": " + e.what());
   }

@@ -68,6 +68,14 @@ TEST(Config, MalformedJsonNamesFileAndLine) {
   EXPECT_NE(msg.find("/etc/runc-guard/config.json:3"), std::string::npos) << msg;
 }
 
+// nlohmann reports such a number as out_of_range, not parse_error: it escaped as a foreign exception, and
+// doctor, which expects an rg::Error for a bad config, died on it instead of reporting the config.
+TEST(Config, NumberBeyondADoubleIsARefusalWithFileAndLine) {
+  std::string msg = refusal_of("{\n  \"watchdog\": {\n    \"init_timeout_s\": 1e400\n  }\n}");
+  EXPECT_NE(msg.find("/etc/runc-guard/config.json:3"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("number overflow"), std::string::npos) << msg;
+}
+
 TEST(Config, UnknownKeyNamesLineAndKey) {
   std::string msg = refusal_of("{\n  \"mode\": \"enforce\",\n  \"watchdog\": {\n    \"timeout\": 5\n  }\n}");
   EXPECT_NE(msg.find("config.json:4"), std::string::npos) << msg;
