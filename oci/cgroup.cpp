@@ -107,6 +107,8 @@ std::vector<CgroupHierarchy> all_cgroup_hierarchies(const std::string& proc_root
 std::optional<std::string> process_cgroup_dir(const CgroupHierarchy& h, std::string_view proc_cgroup) {
   auto path = cgroup_path_in(proc_cgroup, h.controller);
   if (!path) return std::nullopt;
+  for (std::string_view part : split(*path, '/'))
+    if (part == "." || part == "..") return std::nullopt;  // never in a path the kernel writes
   CgroupHierarchy of_process = h;
   of_process.own_cgroup = std::move(*path);
   try {

@@ -10,6 +10,7 @@
 
 #include "oci/base/error.h"
 #include "oci/base/files.h"
+#include "oci/base/text.h"
 #include "oci/patches/virtual_patch.h"
 #include "oci/spec_schema.h"
 
@@ -124,7 +125,14 @@ class Cve202229162 final : public VirtualPatch {
     std::vector<const ParsedFlag*> consumed;
     std::vector<std::string> added;
     Json argv = Json::array();
-    for (std::size_t k = 1; k < args.positionals.size(); ++k) argv.push_back(args.positionals[k]);
+    for (std::size_t k = 1; k < args.positionals.size(); ++k) {
+      // runc would pass these bytes on as they are; a process.json (JSON, read by Go) cannot carry them.
+      if (!valid_utf8(args.positionals[k]))
+        throw Error::refusal("CVE-2022-29162: exec --cap on runc " + (ctx.runc_build() ? ctx.runc_build()->text : std::string("?")) +
+                             " is made safe by handing runc a process.json, which cannot carry the argument \"" +
+                             printable(args.positionals[k]) + "\" (not UTF-8); run it without --cap or upgrade runc to 1.1.2");
+      argv.push_back(args.positionals[k]);
+    }
     p["args"] = argv;
     for (const ParsedFlag& f : args.command_flags) {
       if (!f.known) continue;
@@ -157,7 +165,11 @@ class Cve202229162 final : public VirtualPatch {
           if (colon != std::string::npos) p["user"]["gid"] = static_cast<std::uint32_t>(number(std::string_view(v).substr(colon + 1)));
         }
       } else if (f.name == "additional-gids") {
-        p["user"]["additionalGids"].push_back(std::stoll(v));
+        long long gid = 0;
+        auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), gid);
+        if (ec != std::errc() || ptr != v.data() + v.size() || v.empty())
+          throw Error("exec --additional-gids " + v + " is not a number");  // runc refuses it itself
+        p["user"]["additionalGids"].push_back(gid);
       } else {
         continue;  // detach, pid-file, console-socket, preserve-fds, cgroup, …: kept for runc
       }

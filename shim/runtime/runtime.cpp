@@ -65,6 +65,15 @@ void run_hook(Guard& guard, const Config& config, EventLog& events, Hook&& hook)
     }
     failed(e.what());
   } catch (const std::exception& e) {
+    // Not one of ours: a security guard that stopped half-way through input a container may control must
+    // not let the invocation through unexamined.
+    if (guard.security()) {
+      const std::string message = "refusing to run it: the " + std::string(guard.name()) +
+                                  " guard could not finish its check (" + e.what() + ")";
+      events.emit("guard.refused", {{"guard", guard.name()}, {"error", message}});
+      count_metric(config, metric::kGuardRefused, {{"guard", guard.name()}});
+      throw Error::refusal(message);
+    }
     failed(e.what());
   }
 }

@@ -9,7 +9,7 @@
 
 #include "oci/base/error.h"
 #include "oci/base/text.h"
-#include "oci/kmem/cgroup.h"
+#include "oci/cgroup.h"
 #include "oci/proc/mountinfo.h"
 #include "oci/proc/proc_files.h"
 
@@ -43,23 +43,26 @@ bool has_dot_dot(std::string_view path) {
   return false;
 }
 
-// mountinfo, /proc/PID/cgroup, a spec's cgroupsPath and a container id, NUL-separated: the memory cgroup
-// directory runc's cgroupfs driver would use, which the accounting guard creates as root. What the spec and
-// the container id say can never climb out of the hierarchy.
-void read_memory_hierarchy(std::string_view text) {
+// mountinfo, /proc/PID/cgroup, a spec's cgroupsPath and a container id, NUL-separated: the cgroup directories
+// runc's drivers would use, which runc-guard creates (kmem pre-create) and removes (after a killed create)
+// as root. What the spec and the container id say can never climb out of the hierarchy.
+void read_cgroup_hierarchy(std::string_view text) {
   std::vector<std::string_view> parts = rg::split(text, '\0');
   parts.resize(4);
-  const auto hierarchy = rg::parse_memory_hierarchy(parts[0], parts[1]);
+  const auto hierarchy = rg::parse_cgroup_hierarchy(parts[0], parts[1], "memory");
   const std::string cleaned = rg::runc_clean_path(parts[2]);
   if (has_dot_dot(cleaned) || rg::runc_clean_path(cleaned) != cleaned) std::abort();
   if (!hierarchy) return;
+  const bool trusted = !has_dot_dot(hierarchy->mountpoint) && !has_dot_dot(hierarchy->own_cgroup) && !has_dot_dot(hierarchy->root);
   std::string dir;
   try {
-    dir = rg::resolve_memory_cgroup_dir(*hierarchy, parts[2], parts[3]);
+    dir = rg::resolve_cgroup_dir(*hierarchy, parts[2], parts[3]);
   } catch (const rg::Error&) {
-    return;  // our own cgroup outside the mounted hierarchy: the accounting guard fails open on it
+    return;  // our own cgroup outside the mounted hierarchy: the guards leave it alone
   }
-  if (!has_dot_dot(hierarchy->mountpoint) && !has_dot_dot(hierarchy->own_cgroup) && has_dot_dot(dir)) std::abort();
+  if (trusted && has_dot_dot(dir)) std::abort();
+  if (auto systemd = rg::resolve_systemd_cgroup_dir(*hierarchy, parts[2]); systemd && trusted && has_dot_dot(*systemd)) std::abort();
+  if (auto of_process = rg::process_cgroup_dir(*hierarchy, parts[1]); of_process && trusted && has_dot_dot(*of_process)) std::abort();
 }
 
 }  // namespace
@@ -73,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 2: (void)rg::parse_pipe_inode(text); break;
     case 3: (void)rg::parse_fdinfo_access_mode(text); break;
     case 4: read_mountinfo(text); break;
-    case 5: read_memory_hierarchy(text); break;
+    case 5: read_cgroup_hierarchy(text); break;
   }
   return 0;
 }

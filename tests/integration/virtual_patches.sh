@@ -111,8 +111,14 @@ eff=$(awk '/^CapEff:/ {print $2}' <<<"$status")
 echo '{"cwd":"/","args":["cat","/proc/self/status"],"env":["PATH=/bin"],"user":{"uid":0,"gid":0},"capabilities":{"bounding":["CAP_NET_RAW"],"effective":["CAP_NET_RAW"],"permitted":["CAP_NET_RAW"],"inheritable":["CAP_NET_RAW"]}}' >"$WORK/process.json"
 expect_eq "$("$GUARD" --root "$ROOT" exec -p "$WORK/process.json" capg | capinh)" 0000000000000000 "exec -p CapInh through runc-guard"
 [ -n "$(events_named patch.repaired)" ] || fail "no patch.repaired event"
+# An argument a process.json cannot carry (not UTF-8): refused with the reason, never run unguarded.
+set +e
+out=$("$GUARD" --root "$ROOT" exec --cap CAP_NET_ADMIN capg echo $'\xff\xfe' 2>&1)
+rc=$?
+set -e
+[ "$rc" = 1 ] && [[ "$out" == *"CVE-2022-29162"*"not UTF-8"* ]] || fail "exec --cap with a non-UTF-8 argument: rc $rc: $out"
 "$R110" --root "$ROOT" delete --force capg
-echo "ok: through runc-guard over 1.1.0: CapInh 0 in the container, in exec --cap (which keeps CAP_NET_ADMIN effective) and in exec -p"
+echo "ok: through runc-guard over 1.1.0: CapInh 0 in the container, in exec --cap (which keeps CAP_NET_ADMIN effective) and in exec -p; exec --cap with a non-UTF-8 argument refused"
 
 # ---- CVE-2023-27561: an image whose /proc is a symlink (rc95 … 1.1.4) ----
 make_rootfs "$WORK/evil"

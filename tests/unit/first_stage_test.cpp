@@ -38,7 +38,9 @@ TEST(FirstStage, PassesThroughWhatTheRuntimePassesThrough) {
                         V{"runc", "--", "state", "c1"}}) {
     SCOPED_TRACE(testing::PrintToString(argv));
     EXPECT_TRUE(runtime_passes(argv));
-    if (argv[1] != "-") EXPECT_TRUE(first_stage_passes(argv));
+    if (argv[1] != "-") {
+      EXPECT_TRUE(first_stage_passes(argv));
+    }
   }
 }
 

@@ -156,8 +156,11 @@ TEST_F(DeviceLinksDoctor, NothingIsMadeWhenTheGuardIsOff) {
   DoctorOptions options;
   options.fix = true;
   options.dev_root = dev.path();
-  for (auto& r : check_guards_on_node(config, std::nullopt, "", options))
-    if (r.id == "devices.links") EXPECT_EQ(r.status, CheckStatus::Info);
+  for (auto& r : check_guards_on_node(config, std::nullopt, "", options)) {
+    if (r.id == "devices.links") {
+      EXPECT_EQ(r.status, CheckStatus::Info);
+    }
+  }
   EXPECT_FALSE(std::filesystem::exists(dev / "block"));
 }
 
