@@ -1,6 +1,7 @@
 #include "shim/ctl/doctor.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -348,6 +349,28 @@ std::vector<CheckResult> check_guards_on_node(const Config& config, const std::o
   return out;
 }
 
+CheckResult check_keeper(const std::string& runc_path, const std::string& proc_root, const std::string& keeper_dir) {
+  if (runc_path.empty()) return {"runc_guard.keeper", CheckStatus::Info, "no runc found: nothing to keep", "", {}};
+  auto record = read_runc_copy_record(runc_path, keeper_dir);
+  struct stat now {};
+  const bool alive = record && [&] {
+    auto st = read_proc_stat(proc_root, record->pid);
+    return st && st->start_time == record->start_time;
+  }();
+  if (!alive)
+    return {"runc_guard.keeper", CheckStatus::Info,
+            "no keeper for " + runc_path + ": runc-guard runs runc from its path (runc protects its binary on every init)",
+            "runc-guardctl keeper as a service (the DaemonSet's keeper container, runc-guard-keeper.service)",
+            {{"runc", runc_path}, {"running", false}}};
+  nlohmann::json data = {{"runc", runc_path}, {"running", true}, {"pid", record->pid}, {"sha256", record->sha256}};
+  if (::stat(runc_path.c_str(), &now) != 0 || !record->copied(now))
+    return {"runc_guard.keeper", CheckStatus::Warn, "keeper " + std::to_string(record->pid) + " holds a copy of an older " + runc_path,
+            "it copies an upgraded runc within seconds; if this stays, restart the keeper", data};
+  return {"runc_guard.keeper", CheckStatus::Ok,
+          "keeper " + std::to_string(record->pid) + " holds a sealed copy of " + runc_path + " (sha256 " + record->sha256.substr(0, 12) + "…)",
+          "", data};
+}
+
 int DoctorReport::exit_code() const {
   bool problems = false, incomplete = false;
   for (const auto& c : checks) {
@@ -436,6 +459,7 @@ DoctorReport run_doctor(const DoctorOptions& options) {
   } catch (const Error&) {
     // reported by runc.binary; without a runc nothing can be identified as its init
   }
+  report.checks.push_back(check_keeper(runc_path, options.proc_root));
   for (auto& r : check_blocked_inits(options.proc_root, runc_path, options.unstick, options.runc_roots)) report.checks.push_back(std::move(r));
   for (auto& r : check_guards_on_node(config, build, runc_path, options)) report.checks.push_back(std::move(r));
   return report;

@@ -22,6 +22,7 @@
 
 #include "oci/guard/check.h"
 #include "oci/guard/config.h"
+#include "oci/proc/runc_copy.h"
 #include "oci/runc_version.h"
 
 namespace rg {
@@ -56,6 +57,10 @@ std::vector<CheckResult> check_real_runc(const Config& config,
 CheckResult check_virtual_patches(const Config& config, const std::optional<RuncBuild>& runc);
 // runc-guard's own config: valid, secure (root-owned, not group/other-writable), and its mode.
 CheckResult check_runc_guard_config(const std::string& config_path, bool explicitly_requested);
+// The keeper (shim/keeper/keeper.h) for the runc at `runc_path`: whether one runs and holds a copy of that
+// runc file as it is now (info either way: without it runc runs from its path).
+CheckResult check_keeper(const std::string& runc_path, const std::string& proc_root = "/proc",
+                         const std::string& keeper_dir = kKeeperDir);
 // Blocked inits of the runc at `runc_path` on the node (identity checked as the watchdog checks it); with
 // unstick, each is un-stuck losslessly (watchdog's method). Without unstick nothing of another process is
 // opened: /proc text, fd links, and pipe figures through a pinned, verified handle.

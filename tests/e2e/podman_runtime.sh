@@ -494,8 +494,9 @@ doctor_podman() {
 sorted() { jq -S -c . <<<"$1"; }
 assert_eq "$(sorted '{"engine":"podman","config":"/etc/containers/containers.conf.d/99-runc-guard.conf","registered":true,"by":"runc-guardctl","runtime":"runc-guard","binary":"'"$GUARD"'","default":true}')" \
   "$(doctor_podman)" "doctor's podman registration"
-# The only default-path state with a config of its own: the runc --version cache (it has no config key).
-[ -z "$(ls -A /run/runc-guard 2>/dev/null | grep -vx runc-version)" ] && [ ! -e /var/log/runc-guard ] ||
+# The only default-path state with a config of its own: the runc --version cache and the first stage's
+# pass-through cache (neither has a config key; the latter is keyed by the config's path).
+[ -z "$(ls -A /run/runc-guard 2>/dev/null | grep -vxE 'runc-version|passthrough')" ] && [ ! -e /var/log/runc-guard ] ||
   fail "runc-guard state in the private /run or /var/log before the default-config phase: $(ls -R /run/runc-guard /var/log/runc-guard 2>&1)"
 pm run -d --name rg-default "${RUN[@]}" "$IMG" sh -c 'trap "exit 0" TERM; sleep 1000 & wait' >/dev/null
 assert_eq "runc-guard" "$(pm inspect -f '{{.OCIRuntime}}' rg-default)" "runtime of a container created without --runtime"

@@ -39,7 +39,8 @@ for script in preinst postinst prerm postrm; do
 done
 listing=$(dpkg-deb -c "$deb")
 for f in ./usr/bin/runc-guard ./usr/bin/runc-guardctl ./etc/runc-guard/config.json \
-  ./usr/share/doc/runc-guard/kubernetes/daemonset.yaml ./usr/share/doc/runc-guard/kubernetes/README.md; do
+  ./usr/share/doc/runc-guard/kubernetes/daemonset.yaml ./usr/share/doc/runc-guard/kubernetes/README.md \
+  ./lib/systemd/system/runc-guard-keeper.service; do
   grep -q " $f\$" <<<"$listing" || fail "$f missing from the package: $listing"
 done
 

@@ -82,6 +82,12 @@ mounts = {m["mountPath"] for m in install["volumeMounts"]}
 for path in ("/etc/containerd", "/opt/runc-guard", "/etc/runc-guard", "/var/lib/runc-guard"):
     check(path in mounts, f"install init container must mount {path}")
 
+keeper = [c for c in pod["containers"] if c["name"] == "keeper"]
+check(len(keeper) == 1, "the DaemonSet runs the keeper")
+if keeper:
+    kcmd = keeper[0]["command"]
+    check(kcmd[:4] == ["nsenter", "-t", "1", "-m"] and "keeper" in kcmd, f"the keeper runs in the host's mount namespace: {kcmd}")
+    check(keeper[0]["securityContext"].get("privileged") is True, "the keeper must be privileged (nsenter, pidfd)")
 cleanup = load("cleanup-daemonset.yaml")[("DaemonSet", "runc-guard-cleanup")]
 cpod = daemonset_checks(cleanup, "runc-guard-cleanup")
 check(cpod["nodeSelector"] == {"runc-guard.io/rollout": "remove"}, "cleanup runs only on nodes labelled remove")

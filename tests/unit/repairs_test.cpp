@@ -9,6 +9,8 @@
 #include <filesystem>
 
 #include "oci/base/error.h"
+#include "oci/base/files.h"
+#include "oci/proc/proc_files.h"
 #include "oci/cgroup.h"
 #include "oci/guard/config.h"
 #include "oci/runc_call.h"
@@ -162,6 +164,47 @@ TEST_F(DeviceLinksDoctor, NothingIsMadeWhenTheGuardIsOff) {
     }
   }
   EXPECT_FALSE(std::filesystem::exists(dev / "block"));
+}
+
+}  // namespace
+}  // namespace rg
+
+namespace rg {
+namespace {
+
+// Doctor's keeper check against records in a private directory: this test process plays the keeper.
+TEST(KeeperDoctor, RunningCurrentStaleAndMissing) {
+  test::TempDir dir;
+  EXPECT_EQ(check_keeper("/bin/true", "/proc", dir.path()).status, CheckStatus::Info);
+  struct stat st {};
+  ASSERT_EQ(::stat("/bin/true", &st), 0);
+  auto self = read_proc_stat("/proc", ::getpid());
+  ASSERT_TRUE(self);
+  RuncCopyRecord r;
+  r.pid = ::getpid();
+  r.start_time = self->start_time;
+  r.fd = 3;
+  r.runc_path = "/bin/true";
+  r.runc_dev = st.st_dev;
+  r.runc_ino = st.st_ino;
+  r.runc_size = static_cast<std::uint64_t>(st.st_size);
+  r.runc_mtime_sec = st.st_mtim.tv_sec;
+  r.runc_mtime_nsec = st.st_mtim.tv_nsec;
+  r.runc_ctime_sec = st.st_ctim.tv_sec;
+  r.runc_ctime_nsec = st.st_ctim.tv_nsec;
+  r.sha256 = std::string(64, 'a');
+  write_file_atomic(runc_copy_record_path("/bin/true", dir.path()), r.to_json(), FileOwnership{0644, 0, 0});
+  EXPECT_EQ(check_keeper("/bin/true", "/proc", dir.path()).status, CheckStatus::Ok);
+  r.runc_ctime_nsec += 1;  // a copy of the file as it was before a change
+  write_file_atomic(runc_copy_record_path("/bin/true", dir.path()), r.to_json(), FileOwnership{0644, 0, 0});
+  EXPECT_EQ(check_keeper("/bin/true", "/proc", dir.path()).status, CheckStatus::Warn);
+  r.start_time += 1;  // not this process any more: no keeper
+  write_file_atomic(runc_copy_record_path("/bin/true", dir.path()), r.to_json(), FileOwnership{0644, 0, 0});
+  EXPECT_EQ(check_keeper("/bin/true", "/proc", dir.path()).status, CheckStatus::Info);
+  r.start_time = self->start_time;
+  r.runc_ctime_nsec -= 1;  // current again, but the record is not root's
+  write_file_atomic(runc_copy_record_path("/bin/true", dir.path()), r.to_json(), FileOwnership{0644, 65534, 0});
+  EXPECT_EQ(check_keeper("/bin/true", "/proc", dir.path()).status, CheckStatus::Info) << "a record not root's is ignored";
 }
 
 }  // namespace
