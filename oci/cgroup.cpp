@@ -1,10 +1,15 @@
 #include "oci/cgroup.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <charconv>
+#include <climits>
 #include <map>
 
 #include "oci/base/error.h"
@@ -43,9 +48,21 @@ std::optional<std::string> cgroup_path_in(std::string_view cgroup, std::string_v
 
 bool is_v2_dir(const std::string& dir) { return ::access((dir + "/cgroup.freeze").c_str(), F_OK) == 0; }
 
+// A control file of a verified cgroup directory, read without following a link and without blocking.
+std::optional<std::string> read_control(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd) return std::nullopt;
+  try {
+    std::string text = read_fd(fd.get(), path, [](std::string_view so_far) { return so_far.size() > (std::size_t{4} << 20); });
+    return text;
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
 // Writes `value` to a control file opened without following a link (a cgroup file is never one).
 void write_control(const std::string& path, std::string_view value) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (!fd) throw Error::from_errno("open " + path);
   write_all(fd.get(), value, path);
 }
@@ -153,6 +170,14 @@ std::string resolve_cgroup_dir(const CgroupHierarchy& h, std::string_view cgroup
   return join_path(join_path(h.mountpoint, own), inner);
 }
 
+bool valid_systemd_unit_name(std::string_view name) {
+  if (name.empty() || name.size() > 255 || name.front() == '.') return false;
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == ':' || c == '_' || c == '.' || c == '-' || c == '\\'))
+      return false;
+  return true;
+}
+
 std::optional<std::string> expand_systemd_slice(std::string_view slice) {
   constexpr std::string_view kSuffix = ".slice";
   if (slice.size() <= kSuffix.size() || !slice.ends_with(kSuffix) || slice.find('/') != std::string_view::npos)
@@ -160,6 +185,7 @@ std::optional<std::string> expand_systemd_slice(std::string_view slice) {
   const std::string_view name = slice.substr(0, slice.size() - kSuffix.size());
   if (name == "-") return "/";
   std::string path, prefix;
+  if (!valid_systemd_unit_name(slice)) return std::nullopt;
   for (std::string_view component : split(name, '-')) {
     if (component.empty()) return std::nullopt;  // "a--b.slice" and "-a.slice" are not slices
     path += "/" + prefix + std::string(component) + std::string(kSuffix);
@@ -170,39 +196,52 @@ std::optional<std::string> expand_systemd_slice(std::string_view slice) {
 
 std::optional<std::string> resolve_systemd_cgroup_dir(const CgroupHierarchy& h, std::string_view cgroups_path) {
   std::vector<std::string_view> parts = split(cgroups_path, ':');
-  if (parts.size() != 3 || parts[2].empty() || parts[2].find('/') != std::string_view::npos) return std::nullopt;
+  if (parts.size() != 3 || parts[2].empty()) return std::nullopt;
   auto slice = expand_systemd_slice(parts[0].empty() ? "system.slice" : parts[0]);
   if (!slice) return std::nullopt;
   const std::string unit = parts[2].ends_with(".slice") ? std::string(parts[2])
                                                         : std::string(parts[1]) + "-" + std::string(parts[2]) + ".scope";
+  if (!valid_systemd_unit_name(unit)) return std::nullopt;  // systemd refuses it too; never a path
   return join_path(join_path(h.mountpoint, *slice), unit);
 }
 
+bool is_cgroup_dir(const std::string& dir) {
+  struct stat st {};
+  struct statfs fs {};
+  char canonical[PATH_MAX];
+  return !dir.empty() && dir.front() == '/' && ::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
+         ::statfs(dir.c_str(), &fs) == 0 && (fs.f_type == CGROUP_SUPER_MAGIC || fs.f_type == CGROUP2_SUPER_MAGIC) &&
+         ::realpath(dir.c_str(), canonical) && dir == canonical;
+}
+
 std::optional<FreezerState> read_freezer_state(const std::string& dir) {
+  if (!is_cgroup_dir(dir)) return std::nullopt;
   if (is_v2_dir(dir)) {
-    auto freeze = read_small_file(dir + "/cgroup.freeze", 64);
+    auto freeze = read_control(dir + "/cgroup.freeze");
     if (!freeze) return std::nullopt;
     return freeze->starts_with("1") ? FreezerState::Frozen : FreezerState::Thawed;
   }
-  auto state = read_small_file(dir + "/freezer.state", 64);
+  auto state = read_control(dir + "/freezer.state");
   if (!state) return std::nullopt;
   if (state->starts_with("THAWED")) return FreezerState::Thawed;
   // FROZEN or FREEZING: frozen by itself, or only because a parent is (which thawing this one cannot undo).
-  auto self = read_small_file(dir + "/freezer.self_freezing", 64);
+  auto self = read_control(dir + "/freezer.self_freezing");
   if (!self) return std::nullopt;
   if (!self->starts_with("1")) return FreezerState::Thawed;
   return state->starts_with("FROZEN") ? FreezerState::Frozen : FreezerState::Freezing;
 }
 
 void thaw_cgroup(const std::string& dir) {
+  if (!is_cgroup_dir(dir)) throw Error(dir + " is not a cgroup directory");
   if (is_v2_dir(dir)) write_control(dir + "/cgroup.freeze", "0");
   else write_control(dir + "/freezer.state", "THAWED");
 }
 
-std::vector<pid_t> cgroup_procs(const std::string& dir) {
+std::optional<std::vector<pid_t>> cgroup_procs(const std::string& dir) {
+  if (!is_cgroup_dir(dir)) return std::nullopt;
+  auto text = read_control(dir + "/cgroup.procs");
+  if (!text) return std::nullopt;
   std::vector<pid_t> out;
-  auto text = read_small_file(dir + "/cgroup.procs", std::size_t{4} << 20);
-  if (!text) return out;
   for (std::string_view line : split(*text, '\n')) {
     pid_t pid = 0;
     auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), pid);

@@ -1,6 +1,8 @@
 #pragma once
 // Where a container's cgroups are, as runc's cgroupfs driver resolves them, and the freezer's state: what
 // the kernel-memory pre-create (oci/kmem) and the frozen-container repairs (oci/repairs) share.
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,17 +49,25 @@ std::string resolve_cgroup_dir(const CgroupHierarchy& hierarchy, std::string_vie
 std::optional<std::string> resolve_systemd_cgroup_dir(const CgroupHierarchy& hierarchy, std::string_view cgroups_path);
 // systemd's slice hierarchy: "kubepods-burstable.slice" → "/kubepods.slice/kubepods-burstable.slice".
 std::optional<std::string> expand_systemd_slice(std::string_view slice);
+// A name systemd accepts for a unit: [A-Za-z0-9:_.\-], at most 255 bytes, not starting with a dot.
+bool valid_systemd_unit_name(std::string_view name);
+
+// `dir` is a cgroup directory: a directory on a cgroup (v1) or cgroup2 filesystem reached without any
+// symbolic link on the way (its canonical path is itself). Everything runc-guard reads, writes, kills by or
+// removes as a cgroup is checked so first: a path built from a config.json must never lead elsewhere.
+bool is_cgroup_dir(const std::string& dir);
 
 // ---- the freezer ----
 
 enum class FreezerState { Thawed, Frozen, Freezing };
+// (Each of these first checks is_cgroup_dir.)
 // Whether the cgroup at `dir` is frozen by itself (v1: freezer.state FROZEN/FREEZING with
 // freezer.self_freezing 1 — a parent's freeze does not count, as runc reads it; v2: cgroup.freeze 1).
 // nullopt when the directory or its files cannot be read (no such cgroup).
 std::optional<FreezerState> read_freezer_state(const std::string& dir);
 // Thaws the cgroup at `dir` (v1: freezer.state THAWED; v2: cgroup.freeze 0). Throws rg::Error.
 void thaw_cgroup(const std::string& dir);
-// The pids in `<dir>/cgroup.procs`; empty when unreadable.
-std::vector<pid_t> cgroup_procs(const std::string& dir);
+// The pids in `<dir>/cgroup.procs`; nullopt when it is not a cgroup or cannot be read.
+std::optional<std::vector<pid_t>> cgroup_procs(const std::string& dir);
 
 }  // namespace rg

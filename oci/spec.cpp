@@ -48,6 +48,7 @@ Spec Spec::load(const std::string& config_path) { return load(config_path, oci_s
 bool Spec::remove_fields(std::initializer_list<std::string_view> path, std::initializer_list<std::string_view> fields) {
   if (gojson::remove_fields(document_, path, fields) == 0) return false;
   changed_ = true;
+  ++edits_;
   redecode();
   return true;
 }
@@ -56,6 +57,7 @@ bool Spec::replace_field(std::initializer_list<std::string_view> path, std::stri
                          const nlohmann::ordered_json& value) {
   if (!gojson::replace_field(document_, path, field, gojson::from_json(value))) return false;
   changed_ = true;
+  ++edits_;
   redecode();
   return true;
 }

@@ -35,6 +35,8 @@ class Spec {
                      const nlohmann::ordered_json& value);
 
   bool changed() const { return changed_; }
+  // How many edits were made (to tell which guard changed it).
+  std::size_t edits() const { return edits_; }
   // The document as flush() writes it (compact; what followed the first value in the file is dropped, as
   // runc never reads it).
   std::string serialize() const { return gojson::serialize(document_); }
@@ -50,6 +52,7 @@ class Spec {
   std::string path_;
   const gojson::Type* type_;
   bool changed_ = false;
+  std::size_t edits_ = 0;
 };
 
 // "<bundle>/config.json"

@@ -55,10 +55,13 @@ class CreatedOrphansGuard final : public Guard {
   void after_runc(WatchContext& ctx, const RuncExit& exit) override {
     if (!exit.container_exists || creator_.pid <= 0 || reap_after_s_ <= 0) return;
     const auto reap_after = std::chrono::seconds(reap_after_s_);
+    std::optional<ProcessIdentity> init;  // the init this create made: a container re-made under the id is not ours
     for (;;) {
       std::this_thread::sleep_for(std::chrono::seconds(1));
       auto state = read_runc_state(ctx.state_root, ctx.container_id);
-      if (!state || !is_waiting_runc_init(ctx.proc_root, state->init, ctx.call.runc_path)) return;  // started or gone
+      if (!state || (init && !(state->init == *init))) return;  // gone, or another container by now
+      init = state->init;
+      if (!is_waiting_runc_init(ctx.proc_root, state->init, ctx.call.runc_path)) return;  // started
       if (same_process_alive(ctx.proc_root, creator_) || Clock::now() - created_at_ < reap_after) continue;
       nlohmann::json details = {{"creator_pid", creator_.pid},
                                 {"creator_comm", creator_comm_},
@@ -94,7 +97,8 @@ class CreatedOrphansGuard final : public Guard {
         CheckResult r{"created.orphaned", CheckStatus::Warn,
                       "container " + id + " (" + root + ") has waited " + std::to_string(static_cast<long>(*age)) +
                           "s in state created and the process that created it is gone (its init's parent is pid 1)",
-                      "runc-guardctl doctor --fix deletes it (runc delete --force)",
+                      "runc-guardctl doctor --fix deletes it (runc delete --force); a creator that is not a "
+                      "subreaper (a script that ran runc create itself) looks the same: check before fixing",
                       {{"root", root}, {"id", id}, {"init_pid", state->init.pid}, {"age_s", static_cast<long>(*age)}}};
         if (ctx.fix && ctx.policy != GuardPolicy::Off) {
           RuncCall call{ctx.runc_path, {"--root", root}, "/"};

@@ -32,7 +32,6 @@ constexpr std::size_t kMaxScannedEntries = 20000;
 struct Device {
   char type;  // 'c' or 'b'
   unsigned major, minor;
-  std::string spec_path;  // the container path, when the spec gives one
   friend auto operator<=>(const Device& a, const Device& b) {
     return std::tie(a.type, a.major, a.minor) <=> std::tie(b.type, b.major, b.minor);
   }
@@ -64,7 +63,7 @@ std::vector<Device> spec_devices(const nlohmann::ordered_json& view) {
     if (allow_rule && !view_bool(entry, {"allow"})) return;
     auto major = device_number(entry, "major"), minor = device_number(entry, "minor");
     if (!major || !minor || seen.size() >= kMaxDevices) return;
-    Device d{type == "b" ? 'b' : 'c', *major, *minor, allow_rule ? std::string() : view_string(entry, {"path"})};
+    Device d{type == "b" ? 'b' : 'c', *major, *minor};
     if (seen.insert(d).second) out.push_back(d);
   };
   if (const auto* devices = view_at(view, {"linux", "devices"}); devices && devices->is_array())
@@ -80,13 +79,10 @@ class HostDevices {
  public:
   explicit HostDevices(std::string dev_root) : dev_root_(std::move(dev_root)) {}
 
-  // The node's path relative to the /dev root ("nvidia0", "dri/card0"), or nullopt.
+  // The node's path relative to the /dev root ("nvidia0", "dri/card0"), or nullopt. Found by the scan only:
+  // the spec's path is the container's, and looking it up on the host could lead through a link (e.g. in
+  // the world-writable /dev/shm) that is changed once the link points there.
   std::optional<std::string> find(const Device& d) {
-    if (d.spec_path.starts_with("/dev/") && d.spec_path.find("/../") == std::string::npos) {
-      const std::string rel = d.spec_path.substr(5);
-      struct stat st {};
-      if (!rel.empty() && ::lstat((dev_root_ + "/" + rel).c_str(), &st) == 0 && is_node(st, d)) return rel;
-    }
     scan();
     auto it = nodes_.find(key(d));
     if (it == nodes_.end()) return std::nullopt;
@@ -119,8 +115,9 @@ class HostDevices {
       struct stat st {};
       if (::lstat((dir + "/" + name).c_str(), &st) != 0) continue;
       if (S_ISDIR(st.st_mode)) {
-        // The link directories themselves and the per-process views are not where nodes live.
-        if (depth > 0 && name != "char" && name != "block" && name != "fd" && name != "shm") subdirs.push_back(rel);
+        // The link directories, per-process views and anything others may write to are not where nodes live.
+        if (depth > 0 && name != "char" && name != "block" && name != "fd" && st.st_uid == 0 && !(st.st_mode & 022))
+          subdirs.push_back(rel);
       } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
         nodes_.emplace(std::make_pair(S_ISBLK(st.st_mode) ? 'b' : 'c', st.st_rdev), rel);  // the first name wins
       }
@@ -190,7 +187,7 @@ class DeviceLinksGuard final : public Guard {
     HostDevices host(ctx.dev_root);
     nlohmann::json missing = nlohmann::json::array(), made = nlohmann::json::array();
     for (const auto& [key, rel] : host.all()) {
-      const Device d{key.first, ::major(key.second), ::minor(key.second), "/dev/" + rel};
+      const Device d{key.first, ::major(key.second), ::minor(key.second)};
       std::string target, error;
       const bool fix = ctx.fix && ctx.policy != GuardPolicy::Off;
       LinkState state = ensure_link(ctx.dev_root, d, host, !fix, target, error);

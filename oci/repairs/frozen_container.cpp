@@ -10,9 +10,10 @@
 //                runc would hang; a frozen container is thawed before delete --force where runc would fail.
 //                Records the cgroup's freezer state (and whether it existed) for after_runc.
 //   in_watchdog  update has no init to watch: runc itself gets the deadline (watchdog.init_timeout_s).
-//   after_runc   thawed before and frozen now (runc died or was killed in its freeze window): thawed. A
-//                create that left no state.json but a cgroup runc made itself: runc's inits in it killed,
-//                the cgroup thawed and removed.
+//   after_runc   update (or create into an existing cgroup) found it thawed and left it frozen (runc died or
+//                was killed in its freeze window): thawed. A create that left no state.json but cgroups runc
+//                made: the runc processes in them that started while this runc ran killed, the cgroups
+//                thawed and removed — only when nothing else is in them, only real cgroup directories.
 //   node_checks  doctor: frozen containers (paused, or left frozen), and runc inits frozen in a cgroup no
 //                container owns (--fix: killed, thawed, cgroup removed).
 // Whether a frozen container was paused on purpose cannot be told from the cgroup (runc itself reports
@@ -64,9 +65,14 @@ std::string freezer_dir_of(const RuncState& state) {
 }
 
 // When every process in the cgroup directories `dirs` (a container's, one per hierarchy) runs the
-// configured runc (inits that never became a container's process): kills them, thaws the freezer so the
-// kills land, waits for the directories to empty and removes them. With anything else in them nothing is
+// configured runc (inits that never became a container's process) and started within `started` (clock
+// ticks since boot: the runc invocation's lifetime, so a later create that reuses the path is not taken for
+// ours): kills them, thaws the freezer so the kills land, waits for the directories to empty and removes
+// them. With anything else in them — or a directory that is not a cgroup or cannot be read — nothing is
 // touched.
+struct TickRange {
+  std::uint64_t first = 0, last = UINT64_MAX;
+};
 struct CgroupCleanup {
   std::vector<pid_t> killed;
   std::vector<pid_t> left;  // processes that are not runc's: the cgroups are left alone
@@ -74,8 +80,11 @@ struct CgroupCleanup {
   bool complete = false;  // every directory is gone
 };
 CgroupCleanup remove_runc_cgroups(const std::string& proc_root, const std::string& runc_path,
-                                  const std::vector<std::string>& dirs) {
+                                  const std::vector<std::string>& candidates, TickRange started = {}) {
   CgroupCleanup out;
+  std::vector<std::string> dirs;
+  for (const std::string& dir : candidates)
+    if (is_cgroup_dir(dir)) dirs.push_back(dir);
   RuncBinary runc(runc_path);
   struct Target {
     UniqueFd pidfd;
@@ -89,15 +98,22 @@ CgroupCleanup remove_runc_cgroups(const std::string& proc_root, const std::strin
     targets.clear();
     out.left.clear();
     std::set<pid_t> seen;
-    for (const std::string& dir : dirs)
-      for (pid_t pid : cgroup_procs(dir)) {
+    for (const std::string& dir : dirs) {
+      auto procs = cgroup_procs(dir);
+      if (!procs) return out;  // cannot see who is in it: leave everything alone
+      for (pid_t pid : *procs) {
         if (!seen.insert(pid).second) continue;
-        UniqueFd pidfd = open_pidfd(pid);  // from here on the pid cannot be reused under us
+        // The pidfd is taken before the process is identified, and the identity (start time) checked after:
+        // a kill through it can only reach the process identified here.
+        UniqueFd pidfd = open_pidfd(pid);
         auto st = read_proc_stat(proc_root, pid);
         if (!st || st->state == 'Z' || st->state == 'X') continue;  // gone, or exiting (its exe unreadable)
-        if (!runc.runs(proc_root, pid)) out.left.push_back(pid);
-        else targets.push_back({std::move(pidfd), {pid, st->start_time}});
+        if (!runc.runs(proc_root, pid) || st->start_time < started.first || st->start_time > started.last)
+          out.left.push_back(pid);
+        else
+          targets.push_back({std::move(pidfd), {pid, st->start_time}});
       }
+    }
     if (out.left.empty()) break;
   }
   if (!out.left.empty()) return out;
@@ -115,7 +131,7 @@ CgroupCleanup remove_runc_cgroups(const std::string& proc_root, const std::strin
   }
   auto populated = [&] {
     for (const std::string& dir : dirs)
-      if (!cgroup_procs(dir).empty()) return true;
+      if (auto procs = cgroup_procs(dir); procs && !procs->empty()) return true;
     return false;
   };
   for (int i = 0; i < 200 && populated(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -223,9 +239,7 @@ class FrozenContainerGuard final : public Guard {
 
   // After runc: the freezer to compare with, or the cgroup runc made for a create that failed — the
   // watchdog's work, so not when it is switched off.
-  bool wants_watchdog() const override {
-    return watchdog_ && ((!dir_.empty() && !frozen(before_)) || !new_dirs_.empty());
-  }
+  bool wants_watchdog() const override { return watchdog_ && (!new_dirs_.empty() || may_thaw()); }
 
   void in_watchdog(WatchContext& ctx) override {
     if (command_has(command_, Trait::Updates)) ctx.hints.runc_deadline = true;
@@ -244,14 +258,16 @@ class FrozenContainerGuard final : public Guard {
                                 {"killed_at_deadline", exit.killed_at_deadline},
                                 {"reason", "runc exited leaving no container but the cgroups it made"}};
       if (ctx.observe_only()) return emit(ctx.config, ctx.events, "cgroup.orphan_removed", details, true);
-      CgroupCleanup cleanup = remove_runc_cgroups(ctx.proc_root, ctx.call.runc_path, left_behind);
+      // Only runc's processes started while this runc ran: not those of a later create reusing the path.
+      const TickRange started{ctx.runc.start_time, ticks_since_boot(ctx.proc_root)};
+      CgroupCleanup cleanup = remove_runc_cgroups(ctx.proc_root, ctx.call.runc_path, left_behind, started);
       details["inits_killed"] = cleanup.killed;
       details["other_processes"] = cleanup.left;
       details["removed"] = cleanup.complete;
       emit(ctx.config, ctx.events, "cgroup.orphan_removed", details, false);
       return;
     }
-    if (dir_.empty()) return;
+    if (!may_thaw()) return;
     auto now = read_freezer_state(dir_);
     if (!frozen(now)) return;
     nlohmann::json details = {{"cgroup", dir_}, {"freezer_before", freezer_name(before_)},
@@ -292,7 +308,8 @@ class FrozenContainerGuard final : public Guard {
       auto cgroup = read_small_file(ctx.proc_root + "/" + std::to_string(pid) + "/cgroup", 64 * 1024);
       auto found = cgroup ? process_cgroup_dir(*hierarchy, *cgroup) : std::nullopt;
       if (!found || found->empty() || *found == hierarchy->mountpoint || owned.count(*found) ||
-          !reported.insert(*found).second || !frozen(read_freezer_state(*found)))
+          !frozen(read_freezer_state(*found)) || waits_for_known_container(ctx.proc_root, pid) ||
+          !reported.insert(*found).second)
         continue;
       const std::string& dir = *found;
       CheckResult r{"frozen.orphaned_init", CheckStatus::Warn,
@@ -314,6 +331,29 @@ class FrozenContainerGuard final : public Guard {
   }
 
  private:
+  // Thawed before, by a command that freezes (update; create with the systemd driver): what is frozen after
+  // it was left so by runc. Never after exec, which freezes nothing — a pause meanwhile is someone's intent.
+  bool may_thaw() const {
+    return !dir_.empty() && before_ && !frozen(before_) &&
+           (command_has(command_, Trait::Updates) || command_has(command_, Trait::Creates));
+  }
+
+  static std::uint64_t ticks_since_boot(const std::string& proc_root) {
+    auto uptime = read_uptime(proc_root);
+    return uptime ? static_cast<std::uint64_t>((*uptime + 1) * static_cast<double>(::sysconf(_SC_CLK_TCK))) : UINT64_MAX;
+  }
+
+  // A created container's init holds <root>/<id>/exec.fifo open: one whose state.json is there is a
+  // container's (under a runc --root doctor was not told about), not a leftover.
+  static bool waits_for_known_container(const std::string& proc_root, pid_t pid) {
+    for (const FdEntry& fd : list_fds(proc_root, pid)) {
+      if (!fd.target.ends_with("/exec.fifo")) continue;
+      struct stat st {};
+      if (::stat((dirname_of(fd.target) + "/state.json").c_str(), &st) == 0) return true;
+    }
+    return false;
+  }
+
   // The process's cgroup in every hierarchy, where it is the same leaf as `freezer_dir` in the freezer's
   // (the container's cgroups; a hierarchy where it sits in an inherited parent cgroup is left out).
   static std::vector<std::string> same_leaf_dirs(const std::string& proc_cgroup, const CgroupHierarchy& freezer,

@@ -115,16 +115,27 @@ Copy copy_runc(const std::string& runc_path) {
 }
 
 // A keeper forked by the runtime starts in its caller's cgroups — a shim's, perhaps a pod's, whose removal
-// it must never hold up: it moves to a cgroup of its own (<hierarchy>/runc-guard-keeper) in each hierarchy.
-void leave_callers_cgroups() noexcept {
+// it must never hold up: it moves to a cgroup of its own (<hierarchy>/runc-guard-keeper) in each hierarchy,
+// and gives up (false) unless every move worked.
+bool leave_callers_cgroups() noexcept {
   try {
     for (const CgroupHierarchy& h : all_cgroup_hierarchies()) {
       const std::string dir = h.mountpoint + "/runc-guard-keeper";
-      if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) continue;
-      UniqueFd procs(::open((dir + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
-      if (procs) (void)::write(procs.get(), "0", 1);
+      if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return false;
+      // A new v1 cpuset has no cpus or mems: it takes the root's, or no task can join.
+      for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+        auto mine = read_small_file(dir + "/" + file, 4096);
+        auto root = read_small_file(h.mountpoint + "/" + file, 4096);
+        if (!mine || !root || mine->find_first_not_of(" \n") != std::string::npos) continue;
+        UniqueFd f(::open((dir + "/" + file).c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+        if (!f || ::write(f.get(), root->data(), root->size()) < 0) return false;
+      }
+      UniqueFd procs(::open((dir + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+      if (!procs || ::write(procs.get(), "0", 1) != 1) return false;
     }
+    return true;
   } catch (...) {
+    return false;
   }
 }
 
@@ -139,7 +150,8 @@ KeeperCopy keeper_copy_of(const std::string& runc_path, const struct stat& runc_
   if (!record || record->runc_path != runc_path || !record->copied(runc_now)) return out;
   UniqueFd pidfd = open_pidfd(record->pid);
   if (!pidfd) return out;  // gone, or a kernel before 5.3 (no pidfd_getfd either)
-  // From here on the pid cannot be reused under us: it must still be the keeper that wrote the record.
+  // The pidfd refers to whatever process has the pid now; its start time, read after, must be the keeper's
+  // (which predates its record): then the fd below comes from the keeper.
   auto st = read_proc_stat("/proc", record->pid);
   if (!st || st->start_time != record->start_time) return out;
   UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(), record->fd, 0)));
@@ -176,7 +188,7 @@ void start_keeper_detached(const std::string& runc_path, const std::string& dir)
       ::sigemptyset(&none);
       ::sigprocmask(SIG_SETMASK, &none, nullptr);
       for (int sig : {SIGCHLD, SIGPIPE, SIGHUP, SIGTERM, SIGINT}) ::signal(sig, SIG_DFL);
-      leave_callers_cgroups();
+      if (!leave_callers_cgroups()) ::_exit(1);
       int code = 1;
       try {
         code = run_keeper(KeeperOptions{runc_path, dir});

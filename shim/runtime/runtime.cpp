@@ -45,36 +45,36 @@ int print_version(const RealRunc& runc, const std::vector<std::string>& argv, ch
   return status;
 }
 
-// One hook of one guard, with the failure policy of oci/guard/guard.h. Rethrows refusals.
+// One hook of one guard, with the failure policy of oci/guard/guard.h. Rethrows refusals. Fails closed on a
+// refusal, and when a security guard could not read its input as runc does or stopped half-way through it
+// for any other unexpected reason — unless that guard only observes (then it is logged, as any failure).
 template <typename Hook>
-void run_hook(Guard& guard, const Config& config, EventLog& events, Hook&& hook) {
+void run_hook(Guard& guard, GuardPolicy policy, const Config& config, EventLog& events, Hook&& hook) {
   auto failed = [&](const char* what) {
     events.emit("guard.failed", {{"guard", guard.name()}, {"error", what}});
     count_metric(config, metric::kGuardFailed, {{"guard", guard.name()}});
   };
+  auto refuse = [&](const std::string& message) {
+    events.emit("guard.refused", {{"guard", guard.name()}, {"error", message}});
+    count_metric(config, metric::kGuardRefused, {{"guard", guard.name()}});
+    throw Error::refusal(message);
+  };
+  const bool fail_closed = guard.security() && policy != GuardPolicy::Observe;
   try {
     hook();
   } catch (const Error& e) {
-    if (e.is_refusal() || (e.is_undecodable() && guard.security())) {
-      std::string message = e.is_refusal() ? e.what()
-                                           : std::string("refusing to run it: ") + e.what() + " (the " +
-                                                 std::string(guard.name()) + " guard must read it exactly as runc does)";
-      events.emit("guard.refused", {{"guard", guard.name()}, {"error", message}});
-      count_metric(config, metric::kGuardRefused, {{"guard", guard.name()}});
-      throw Error::refusal(message);
-    }
+    if (e.is_refusal()) refuse(e.what());
+    if (e.is_undecodable() && fail_closed)
+      refuse(std::string("refusing to run it: ") + e.what() + " (the " + std::string(guard.name()) +
+             " guard must read it exactly as runc does)");
     failed(e.what());
   } catch (const std::exception& e) {
-    // Not one of ours: a security guard that stopped half-way through input a container may control must
-    // not let the invocation through unexamined.
-    if (guard.security()) {
-      const std::string message = "refusing to run it: the " + std::string(guard.name()) +
-                                  " guard could not finish its check (" + e.what() + ")";
-      events.emit("guard.refused", {{"guard", guard.name()}, {"error", message}});
-      count_metric(config, metric::kGuardRefused, {{"guard", guard.name()}});
-      throw Error::refusal(message);
-    }
+    if (fail_closed)
+      refuse("refusing to run it: the " + std::string(guard.name()) + " guard could not finish its check (" + e.what() + ")");
     failed(e.what());
+  } catch (...) {
+    if (fail_closed) refuse("refusing to run it: the " + std::string(guard.name()) + " guard could not finish its check");
+    failed("unknown failure");
   }
 }
 
@@ -85,7 +85,8 @@ std::vector<Guard*> applicable(std::vector<std::unique_ptr<Guard>>& all, Invocat
   for (auto& g : all) {
     if (!g->applies(ctx.args())) continue;
     GuardPolicy policy = GuardPolicy::Enforce;
-    run_hook(*g, ctx.config, ctx.events, [&] { policy = ctx.config.policy_of(g->name(), g->default_policy(ctx.runc_build(), ctx.args())); });
+    run_hook(*g, GuardPolicy::Enforce, ctx.config, ctx.events,
+             [&] { policy = ctx.config.policy_of(g->name(), g->default_policy(ctx.runc_build(), ctx.args())); });
     if (policy == GuardPolicy::Off) continue;
     out.push_back(g.get());
     policies.push_back(policy);
@@ -94,16 +95,22 @@ std::vector<Guard*> applicable(std::vector<std::unique_ptr<Guard>>& all, Invocat
 }
 
 void run_before_runc(InvocationContext& ctx, const std::vector<Guard*>& guards, const std::vector<GuardPolicy>& policies) {
+  std::string patched_by;  // a virtual patch that changed config.json: its repair must reach runc
   for (std::size_t k = 0; k < guards.size(); ++k) {
     ctx.guard_policy = policies[k];
-    run_hook(*guards[k], ctx.config, ctx.events, [&] { guards[k]->before_runc(ctx); });
+    const std::size_t edits = ctx.spec_loaded() ? ctx.spec().edits() : 0;
+    run_hook(*guards[k], policies[k], ctx.config, ctx.events, [&] { guards[k]->before_runc(ctx); });
+    if (guards[k]->patches() && ctx.spec_loaded() && ctx.spec().edits() != edits) patched_by = guards[k]->name();
   }
   try {
     ctx.flush_spec();
     ctx.publish_warnings();
   } catch (const std::exception& e) {
-    // The rewrite is atomic: config.json is still the original, so runc runs unguarded rather than not at all.
     ctx.events.emit("spec.flush_failed", {{"error", e.what()}});
+    // The rewrite is atomic: config.json is still the original. A CVE repair that cannot be written is a
+    // refusal; anything else runs unchanged rather than not at all.
+    if (!patched_by.empty())
+      throw Error::refusal("could not write the " + patched_by + " repair to config.json: " + e.what());
     ctx.runc_log.write(LogLevel::Warning, std::string("runc-guard: could not rewrite config.json, running it unchanged: ") + e.what());
   }
 }
@@ -135,7 +142,7 @@ void run_before_start(InvocationContext& ctx, const std::vector<Guard*>& guards,
   try {
     for (std::size_t k = 0; k < guards.size(); ++k) {
       start.guard_policy = policies[k];
-      run_hook(*guards[k], ctx.config, ctx.events, [&] { guards[k]->before_start(start); });
+      run_hook(*guards[k], policies[k], ctx.config, ctx.events, [&] { guards[k]->before_start(start); });
     }
   } catch (const Error& e) {
     if (e.is_refusal()) delete_refused_container(ctx);
@@ -213,7 +220,7 @@ int run_runtime(std::vector<std::string> argv, char** envp) {
     start_watchdog(WatchdogRequest{config, ctx.argv(), runc.path, guards}, events);
     for (std::size_t k = 0; k < guards.size(); ++k) {
       ctx.guard_policy = policies[k];
-      run_hook(*guards[k], ctx.config, ctx.events, [&] { guards[k]->before_exec(ctx); });
+      run_hook(*guards[k], policies[k], ctx.config, ctx.events, [&] { guards[k]->before_exec(ctx); });
     }
     events.close();
     if (ctx.replacement_stdin >= 0) {
@@ -231,6 +238,9 @@ int run_runtime(std::vector<std::string> argv, char** envp) {
     exec_runc(runc.path, ctx.argv(), envp);
   } catch (const std::exception& e) {
     RuncLog::for_args(args).fatal(std::string("runc-guard: ") + e.what());
+    return 1;
+  } catch (...) {
+    RuncLog::for_args(args).fatal("runc-guard: unexpected failure");
     return 1;
   }
 }

@@ -67,6 +67,20 @@ run_container "$GUARD" guarded
 [ "$(events_named device.link_created | wc -l)" = 1 ] || fail "more than one link made: $(cat "$EVENTS")"
 echo "runc-guard: $LINK -> $(readlink "$LINK"); no link without a node; the existing link kept"
 
+note "a device whose only node is in a directory others can write (/dev/shm): no link"
+SHM_LINK="/dev/char/$MAJOR:$((MINOR + 3))"
+mkdir -p "/dev/shm/rg-devlink-$$"
+on_exit "rm -rf '/dev/shm/rg-devlink-$$' '$SHM_LINK'"
+mknod "/dev/shm/rg-devlink-$$/node" c $MAJOR $((MINOR + 3))
+make_bundle "$WORK/shm" sleep 300
+jq --argjson maj $MAJOR --argjson min $((MINOR + 3)) --arg p "/dev/shm/rg-devlink-$$/node" '
+  .linux.devices = [{path: $p, type: "c", major: $maj, minor: $min, fileMode: 438, uid: 0, gid: 0}]
+  | .linux.resources.devices += [{allow: true, type: "c", major: $maj, minor: $min, access: "rwm"}]' \
+  "$WORK/shm/config.json" >"$WORK/shm/c.json" && mv "$WORK/shm/c.json" "$WORK/shm/config.json"
+"$GUARD" --root "$ROOT" create --bundle "$WORK/shm" shm </dev/null >/dev/null 2>&1 || true
+[ ! -e "$SHM_LINK" ] && [ ! -L "$SHM_LINK" ] || fail "a link to a node in /dev/shm: $SHM_LINK -> $(readlink "$SHM_LINK")"
+echo "ok: a node only in /dev/shm (writable by all) gets no link"
+
 note "1.1.12 (not affected, cgroupfs driver)"
 rm -f "$LINK"
 guard_config "$RUNC_1112"

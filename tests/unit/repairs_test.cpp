@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "oci/base/error.h"
 #include "oci/base/files.h"
@@ -53,33 +54,77 @@ TEST(ProcessCgroupDir, V1AndV2) {
   EXPECT_FALSE(process_cgroup_dir(nested, "7:freezer:/elsewhere\n"));
 }
 
-TEST(Freezer, StateOfFakeV1AndV2Dirs) {
-  TempDir dir;
-  EXPECT_FALSE(read_freezer_state(dir.path()));  // no freezer files: not a cgroup
-  dir.file("freezer.state", "THAWED\n");
-  dir.file("freezer.self_freezing", "0\n");
-  EXPECT_EQ(read_freezer_state(dir.path()), FreezerState::Thawed);
-  dir.file("freezer.state", "FROZEN\n");
-  EXPECT_EQ(read_freezer_state(dir.path()), FreezerState::Thawed) << "frozen only by a parent: runc reads it as thawed";
-  dir.file("freezer.self_freezing", "1\n");
-  EXPECT_EQ(read_freezer_state(dir.path()), FreezerState::Frozen);
-  dir.file("freezer.state", "FREEZING\n");
-  EXPECT_EQ(read_freezer_state(dir.path()), FreezerState::Freezing);
-  thaw_cgroup(dir.path());
-  EXPECT_EQ(read_freezer_state(dir.path()), FreezerState::Thawed);
+// A cgroup of its own in a real hierarchy (this test machine runs cgroup v1 with the freezer, and the
+// unified hierarchy beside it), removed again at the end.
+class RealCgroup {
+ public:
+  explicit RealCgroup(const std::string& mount) : dir_(mount + "/rg-unit-" + std::to_string(::getpid())) {
+    std::filesystem::create_directory(dir_);
+  }
+  ~RealCgroup() {
+    if (std::filesystem::exists(dir_ + "/cgroup.freeze")) std::ofstream(dir_ + "/cgroup.freeze") << "0";
+    else if (std::filesystem::exists(dir_ + "/freezer.state")) std::ofstream(dir_ + "/freezer.state") << "THAWED";
+    ::rmdir(dir_.c_str());
+  }
+  const std::string& dir() const { return dir_; }
 
-  TempDir v2;
-  v2.file("cgroup.freeze", "1\n");
-  EXPECT_EQ(read_freezer_state(v2.path()), FreezerState::Frozen);
-  thaw_cgroup(v2.path());
-  EXPECT_EQ(read_freezer_state(v2.path()), FreezerState::Thawed);
+ private:
+  std::string dir_;
+};
+
+TEST(Freezer, StateOfARealV1Cgroup) {
+  ASSERT_TRUE(std::filesystem::exists("/sys/fs/cgroup/freezer/freezer.state") || std::filesystem::exists("/sys/fs/cgroup/freezer"))
+      << "this test VM runs cgroup v1 with the freezer";
+  RealCgroup cg("/sys/fs/cgroup/freezer");
+  EXPECT_EQ(read_freezer_state(cg.dir()), FreezerState::Thawed);
+  std::ofstream(cg.dir() + "/freezer.state") << "FROZEN";
+  EXPECT_EQ(read_freezer_state(cg.dir()), FreezerState::Frozen);
+  RealCgroup child(cg.dir());  // frozen only because its parent is: runc reads it as thawed
+  EXPECT_EQ(read_freezer_state(child.dir()), FreezerState::Thawed);
+  thaw_cgroup(cg.dir());
+  EXPECT_EQ(read_freezer_state(cg.dir()), FreezerState::Thawed);
+  EXPECT_EQ(cgroup_procs(cg.dir()), std::vector<pid_t>{});
 }
 
-TEST(Freezer, ProcsOfAFakeCgroup) {
-  TempDir dir;
-  dir.file("cgroup.procs", "12\n345\n\nx\n7\n");
-  EXPECT_EQ(cgroup_procs(dir.path()), (std::vector<pid_t>{12, 345, 7}));
-  EXPECT_TRUE(cgroup_procs(dir / "missing").empty());
+TEST(Freezer, StateOfARealV2Cgroup) {
+  const std::string unified = "/sys/fs/cgroup/unified";
+  ASSERT_TRUE(std::filesystem::exists(unified + "/cgroup.procs")) << "this test VM mounts the unified hierarchy there";
+  RealCgroup cg(unified);
+  ASSERT_TRUE(std::filesystem::exists(cg.dir() + "/cgroup.freeze"));
+  EXPECT_EQ(read_freezer_state(cg.dir()), FreezerState::Thawed);
+  std::ofstream(cg.dir() + "/cgroup.freeze") << "1";
+  EXPECT_EQ(read_freezer_state(cg.dir()), FreezerState::Frozen);
+  thaw_cgroup(cg.dir());
+  EXPECT_EQ(read_freezer_state(cg.dir()), FreezerState::Thawed);
+}
+
+// Files that only look like cgroup files, or a real cgroup reached through a link, are never read,
+// written, killed by or removed (the paths come from config.json).
+TEST(Freezer, OnlyRealCgroupDirectoriesReachedWithoutLinks) {
+  TempDir fake;
+  fake.file("freezer.state", "FROZEN\n");
+  fake.file("freezer.self_freezing", "1\n");
+  fake.file("cgroup.procs", "1\n");
+  EXPECT_FALSE(is_cgroup_dir(fake.path()));
+  EXPECT_FALSE(read_freezer_state(fake.path()));
+  EXPECT_FALSE(cgroup_procs(fake.path()));
+  EXPECT_THROW(thaw_cgroup(fake.path()), Error);
+  RealCgroup cg("/sys/fs/cgroup/freezer");
+  EXPECT_TRUE(is_cgroup_dir(cg.dir()));
+  std::filesystem::create_directory_symlink(cg.dir(), fake / "link");
+  EXPECT_FALSE(is_cgroup_dir(fake / "link"));
+  EXPECT_FALSE(is_cgroup_dir(cg.dir() + "/../" + std::filesystem::path(cg.dir()).filename().string()));
+  EXPECT_FALSE(is_cgroup_dir("relative/path"));
+}
+
+TEST(SystemdCgroupDir, NeverAPath) {
+  CgroupHierarchy h{"freezer", "/sys/fs/cgroup/freezer", "/", "/"};
+  for (const char* bad : {"system.slice:../../../../tmp/evil:x", "system.slice:a/b:c", "system.slice:p:a/b",
+                          "system.slice:p q:x", "../x.slice:p:n", "system.slice::../x.slice", "system.slice::..slice"})
+    EXPECT_FALSE(resolve_systemd_cgroup_dir(h, bad)) << bad;
+  EXPECT_TRUE(valid_systemd_unit_name("cri-containerd-0123abc.scope"));
+  EXPECT_FALSE(valid_systemd_unit_name("a/b.scope"));
+  EXPECT_FALSE(valid_systemd_unit_name(".hidden.scope"));
 }
 
 TEST(Config, ReapOrphanedCreatedAfter) {
