@@ -40,6 +40,7 @@ PIPE_SOFT_WAS=
 RC93=
 cleanup() {
   [ -n "$PIPE_SOFT_WAS" ] && echo "$PIPE_SOFT_WAS" >"$PIPE_SOFT"
+  [ -n "${KMEM_RUNC:-}" ] && "$KMEM_RUNC" --root "$ROOT" delete --force quickstart >/dev/null 2>&1
   [ -n "$RC93" ] && for id in hang-bare hang-guarded; do "$RC93" --root "$DEMO/rc93-state" delete --force "$id" >/dev/null 2>&1 || true; done
   for pid in $(grep -l "RUNC_GUARD_QUICKSTART=$DEMO" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3); do kill -9 "$pid" 2>/dev/null || true; done
   runc --root "$ROOT" delete --force quickstart >/dev/null 2>&1 || true
@@ -65,10 +66,12 @@ echo "       over pipe-user-pages-soft (runc init's export pipe shrinks to 2 pag
 SHARED_RC93=../shared/runtimes/runc-v1.0.0-rc93.xz
 if [ -f "$SHARED_RC93" ]; then
   RC93="$DEMO/runc-v1.0.0-rc93"
+  RC93_NAME="rc93"
   xz -dc "$SHARED_RC93" >"$RC93" && chmod 0755 "$RC93"
   echo "    using the REAL runc 1.0.0-rc93 ($SHARED_RC93)"
 else
   RC93="$DEMO/fake-rc93"
+  RC93_NAME="rc93 (imitation)"
   cp build/tests/fake_rc93_runc "$RC93" && chmod 0755 "$RC93"
   echo "    ../shared/runtimes is not beside this checkout: using the project's IMITATION of rc93"
   echo "    (tests/helpers/fake_rc93_runc: its init exports its seccomp program into a 4096 B pipe, as rc93 does)"
@@ -95,9 +98,9 @@ echo 1 >"$PIPE_SOFT"
 echo "    pipe-user-pages-soft: $PIPE_SOFT_WAS -> 1 (restored when this script exits)"
 R93=(--root "$DEMO/rc93-state")
 "$RC93" "${R93[@]}" create --bundle "$DEMO/hang" hang-bare </dev/null >/dev/null 2>&1
-echo "==> bare rc93: start"
+echo "==> bare $RC93_NAME: start"
 t0=$(date +%s%N)
-if timeout -s KILL 4 "$RC93" "${R93[@]}" start hang-bare; then echo "    (it did not hang)"; else
+if timeout --foreground -s KILL 4 "$RC93" "${R93[@]}" start hang-bare; then echo "    (it did not hang)"; else
   init=$(jq -r .init_process_pid "$DEMO/rc93-state/hang-bare/state.json")
   echo "    start did not return in $((($(date +%s%N) - t0) / 1000000)) ms: killed. runc init (pid $init) waits in $(cat "/proc/$init/wchan")"
 fi
@@ -115,10 +118,13 @@ exec {PIPE_LOCK}>&-
 echo
 
 echo "==> 2. A container with a kernel-memory limit, on a node that says it is CentOS 7 (kernel 3.10)"
-# Pretend to be a CentOS 7 node (kernel 3.10) so the kernel-memory guard has something to do.
+# Pretend to be a CentOS 7 node (kernel 3.10) so the kernel-memory guard has something to do, over a runc
+# that still applies kernel-memory limits (the real rc93; the system's runc ignores them, as runc-guard says).
+KMEM_RUNC=$(command -v runc)
+[ -f "$SHARED_RC93" ] && KMEM_RUNC=$RC93
 cat >"$DEMO/runc-guard.json" <<JSON
 {
-  "runtime": {"path": "$(command -v runc)"},
+  "runtime": {"path": "$KMEM_RUNC"},
   "log": {"events": "$DEMO/events.jsonl"},
   "kernel_memory": {"policy": "strip", "kernel_release": "3.10.0-1160.el7.x86_64"}
 }
@@ -128,7 +134,7 @@ export RUNC_GUARD_CONFIG="$DEMO/runc-guard.json"
 
 echo "==> build/runc-guard --version"
 build/runc-guard --version
-echo "==> build/runc-guard run quickstart   (runc's argv grammar, exec'd into the real runc)"
+echo "==> build/runc-guard run quickstart   (runc's argv grammar, exec'd into $("$KMEM_RUNC" --version | head -n 1))"
 build/runc-guard --root "$ROOT" --log "$DEMO/log.json" --log-format json run --bundle "$DEMO/bundle" quickstart
 echo "==> kernel memory in the bundle's config.json after runc-guard: $(jq -c '.linux.resources.memory' "$DEMO/bundle/config.json")"
 echo "==> what runc-guard told runc's log ($DEMO/log.json):"
