@@ -69,11 +69,13 @@ void write_control(const std::string& path, std::string_view value) {
 
 }  // namespace
 
-std::optional<CgroupHierarchy> parse_cgroup_hierarchy(std::string_view mountinfo, std::string_view cgroup,
-                                                      std::string_view controller) {
+namespace {
+// The hierarchy of `controller` among already parsed mounts.
+std::optional<CgroupHierarchy> hierarchy_in(const std::vector<MountEntry>& mounts, std::string_view cgroup,
+                                            std::string_view controller) {
   CgroupHierarchy h;
   bool found_mount = false;
-  for (const MountEntry& m : parse_mountinfo(mountinfo)) {
+  for (const MountEntry& m : mounts) {
     const bool match = controller.empty() ? m.fstype == "cgroup2"
                                           : m.fstype == "cgroup" && has_token(m.super_options, controller);
     if (!match) continue;
@@ -90,33 +92,42 @@ std::optional<CgroupHierarchy> parse_cgroup_hierarchy(std::string_view mountinfo
   return h;
 }
 
-namespace {
-// /proc/<root>/self/{mountinfo,cgroup}, read once per process: several guards of one invocation ask, and
-// mountinfo can be long on busy nodes.
-const std::pair<std::string, std::string>& self_cgroup_files(const std::string& proc_root) {
-  static std::map<std::string, std::pair<std::string, std::string>> read;
+// This process's mounts and cgroups, read and parsed once per process: several guards of one invocation
+// ask, and mountinfo can be long on busy nodes.
+struct SelfCgroups {
+  std::vector<MountEntry> mounts;
+  std::string cgroup;
+};
+const SelfCgroups& self_cgroups(const std::string& proc_root) {
+  static std::map<std::string, SelfCgroups> read;
   auto it = read.find(proc_root);
   if (it == read.end())
-    it = read.emplace(proc_root, std::make_pair(read_file(proc_root + "/self/mountinfo"), read_file(proc_root + "/self/cgroup"))).first;
+    it = read.emplace(proc_root, SelfCgroups{parse_mountinfo(read_file(proc_root + "/self/mountinfo")),
+                                             read_file(proc_root + "/self/cgroup")}).first;
   return it->second;
 }
 }  // namespace
 
+std::optional<CgroupHierarchy> parse_cgroup_hierarchy(std::string_view mountinfo, std::string_view cgroup,
+                                                      std::string_view controller) {
+  return hierarchy_in(parse_mountinfo(mountinfo), cgroup, controller);
+}
+
 std::optional<CgroupHierarchy> find_cgroup_hierarchy(std::string_view controller, const std::string& proc_root) {
-  const auto& [mountinfo, cgroup] = self_cgroup_files(proc_root);
-  return parse_cgroup_hierarchy(mountinfo, cgroup, controller);
+  const SelfCgroups& self = self_cgroups(proc_root);
+  return hierarchy_in(self.mounts, self.cgroup, controller);
 }
 
 std::vector<CgroupHierarchy> all_cgroup_hierarchies(const std::string& proc_root) {
-  const auto& [mountinfo, cgroup] = self_cgroup_files(proc_root);
+  const SelfCgroups& self = self_cgroups(proc_root);
   std::vector<CgroupHierarchy> out;
-  for (std::string_view line : split(cgroup, '\n')) {
+  for (std::string_view line : split(self.cgroup, '\n')) {
     std::size_t first = line.find(':');
     std::size_t second = first == std::string_view::npos ? first : line.find(':', first + 1);
     if (second == std::string_view::npos) continue;
     const std::string_view controllers = line.substr(first + 1, second - first - 1);
     const std::string_view controller = controllers.substr(0, controllers.find(','));
-    if (auto h = parse_cgroup_hierarchy(mountinfo, cgroup, controller)) out.push_back(std::move(*h));
+    if (auto h = hierarchy_in(self.mounts, self.cgroup, controller)) out.push_back(std::move(*h));
   }
   return out;
 }

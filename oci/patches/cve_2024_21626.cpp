@@ -52,7 +52,7 @@ class Cve202421626 final : public VirtualPatch {
     process["args"] = argv;
     for (const ParsedFlag& f : args.command_flags)
       if (f.known && f.name == "env" && f.value) process["env"].push_back(*f.value);
-    check(ctx, fs, process, "exec");
+    check(ctx, fs, process, std::string(command_name(Command::Exec)));
   }
 
   void before_start(StartContext& ctx) override {

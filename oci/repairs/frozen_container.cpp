@@ -176,7 +176,9 @@ class FrozenContainerGuard final : public Guard {
     return args.does(Trait::Creates) || args.is(Command::Exec) || args.does(Trait::Updates) ||
            (args.does(Trait::Deletes) && args.flag_bool("force"));
   }
-  GuardPolicy default_policy(const RuncBuild* runc, const RuncArgs&) const override {
+  GuardPolicy default_policy(const RuncBuild* runc, const RuncArgs& args) const override {
+    // delete --force: only runc before 1.1 needs the thaw (1.1 thaws by itself).
+    if (args.does(Trait::Deletes)) return !runc || affected(runc->version, RuncIssue::FrozenCgroupHangs) ? GuardPolicy::Enforce : GuardPolicy::Off;
     return !runc || affected(runc->version, RuncIssue::FreezeLeftOnKill) ||
                    affected(runc->version, RuncIssue::FrozenCgroupHangs)
                ? GuardPolicy::Enforce

@@ -102,13 +102,21 @@ int rg_first_stage_passes_through(int argc, char* const* argv) {
   if (i >= argc) return 0;
   for (unsigned k = 0; k < sizeof kCommands / sizeof kCommands[0]; ++k) {
     if (!str_eq(argv[i], kCommands[k].name)) continue;
-    if (kCommands[k].traits & RG_T_GUARDED) return 0;
-    if (kCommands[k].traits & RG_T_GUARDED_FORCED)
-      for (int j = i + 1; j < argc; ++j)
-        if (argv[j][0] == '-' && argv[j][1]) return 0; /* --force, or any flag: the full runtime decides */
-    return 1;
+    if (kCommands[k].traits & RG_T_GUARDED) return RG_FS_NO;
+    if (kCommands[k].traits & RG_T_GUARDED_FORCED) {
+      int forced = 0;
+      for (int j = i + 1; j < argc; ++j) {
+        const char* a = argv[j];
+        if (a[0] != '-' || !a[1]) continue;
+        /* -f / --force, nothing else: any other flag (or a value such as --force=false) is the runtime's */
+        if (str_eq(a, "-f") || str_eq(a, "--force") || str_eq(a, "-force")) forced = 1;
+        else return RG_FS_NO;
+      }
+      return forced ? RG_FS_PASS_IF_FORCED_DELETE_PASSES : RG_FS_PASS;
+    }
+    return RG_FS_PASS;
   }
-  return 0; /* not a runc command: runc reports it, through the full runtime */
+  return RG_FS_NO; /* not a runc command: runc reports it, through the full runtime */
 }
 
 uint64_t rg_fnv1a64(const void* data, uint64_t size, uint64_t hash) {
@@ -249,7 +257,8 @@ void rg_first_stage(long* initial_stack) {
   const int argc = (int)initial_stack[0];
   char* const* argv = (char* const*)(initial_stack + 1);
   char* const* envp = argv + argc + 1;
-  if (!rg_first_stage_passes_through(argc, argv)) return;
+  const int pass = rg_first_stage_passes_through(argc, argv);
+  if (pass == RG_FS_NO) return;
 
   const char* config_path = RG_DEFAULT_CONFIG;
   int config_from_env = 0;
@@ -261,6 +270,10 @@ void rg_first_stage(long* initial_stack) {
   }
   rg_first_stage_verdict = RG_FS_CACHE_MISS;
   if (!path_fits(config_path) || !load_cache(config_path) || !cache_holds(config_from_env)) return;
+  if (pass == RG_FS_PASS_IF_FORCED_DELETE_PASSES && !cache.forced_delete_passes) {
+    rg_first_stage_verdict = RG_FS_FULL;  /* a guard acts on it with this runc: not a miss */
+    return;
+  }
   char* const* env = marked_environment(envp, sys3(__NR_getpid, 0, 0, 0));
   if (!env) {
     rg_first_stage_verdict = RG_FS_FULL;

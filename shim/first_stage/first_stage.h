@@ -51,7 +51,7 @@ struct rg_pt_cache {
   struct rg_file_id config;
   char config_path[RG_PT_PATH_MAX];
   uint32_t candidate_count; /* in search order; the last one is the runc to exec */
-  uint32_t reserved2;
+  uint32_t forced_delete_passes; /* 1: no guard acts on `delete --force` for this runc and config */
   struct rg_pt_candidate candidates[RG_PT_MAX_CANDIDATES];
   uint64_t checksum; /* FNV-1a 64 of every byte before it */
 };
@@ -65,8 +65,10 @@ enum rg_first_stage_verdict {
 extern volatile int rg_first_stage_verdict;
 
 /* Pure parts, also for tests. */
-/* 1 when argv is a pass-through invocation the first stage may exec itself: a known runc command that is
- * not guarded (delete only without flags), after global flags it knows; 0 for anything else. */
+/* What the first stage may do with argv: RG_FS_PASS — a known runc command that is not guarded, after
+ * global flags it knows; RG_FS_PASS_IF_FORCED_DELETE_PASSES — `delete` with --force (its only flag), which
+ * passes when the cache says no guard acts on it; RG_FS_NO — anything else (the full runtime decides). */
+enum { RG_FS_NO = 0, RG_FS_PASS = 1, RG_FS_PASS_IF_FORCED_DELETE_PASSES = 2 };
 int rg_first_stage_passes_through(int argc, char* const* argv);
 uint64_t rg_fnv1a64(const void* data, uint64_t size, uint64_t seed);
 #define RG_FNV_SEED 0xcbf29ce484222325ull

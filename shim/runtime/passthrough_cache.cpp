@@ -5,7 +5,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "oci/base/error.h"
 #include "oci/base/files.h"
+#include "oci/runc_version.h"
+#include "shim/runtime/guards.h"
 
 namespace rg {
 namespace {
@@ -32,14 +35,24 @@ bool copy_path(char (&out)[RG_PT_PATH_MAX], const std::string& path) {
 
 }  // namespace
 
+bool forced_delete_passes_through(const Config& config, const RuncBuild* runc) {
+  static const std::vector<std::string> argv{"runc", std::string(command_name(Command::Delete)), "--force", "id"};
+  const RuncArgs args = parse_runc_args(argv);
+  for (const auto& guard : make_guards())
+    if (guard->applies(args) && config.policy_of(guard->name(), guard->default_policy(runc, args)) != GuardPolicy::Off)
+      return false;
+  return true;
+}
+
 std::optional<rg_pt_cache> make_passthrough_cache(const std::string& config_path, const Config& config,
-                                                  const RealRunc& runc, const struct stat& self) {
+                                                  const RealRunc& runc, const struct stat& self, bool forced_delete_passes) {
   if (!config.metrics.textfile_dir.empty() || runc.from_path_env) return std::nullopt;
   if (runc.passed_over.size() + 1 > RG_PT_MAX_CANDIDATES) return std::nullopt;
   rg_pt_cache cache{};
   cache.magic = RG_PT_MAGIC;
   cache.size = sizeof cache;
   cache.self = file_id(self);
+  cache.forced_delete_passes = forced_delete_passes ? 1 : 0;
   cache.config_present = !config.source.empty();
   if (cache.config_present) cache.config = file_id(config.source_stat);
   if (!copy_path(cache.config_path, config_path)) return std::nullopt;
@@ -65,7 +78,14 @@ void write_passthrough_cache(const std::string& config_path, const Config& confi
   try {
     struct stat self {};
     if (::stat("/proc/self/exe", &self) != 0) return;
-    auto cache = make_passthrough_cache(config_path, config, runc, self);
+    std::optional<RuncBuild> build;
+    try {
+      build = cached_runc_build(runc.path, std::string(kRuncVersionCacheDir)).build;
+    } catch (const Error&) {
+      // unknown: every guard takes its default for an unknown runc
+    }
+    auto cache = make_passthrough_cache(config_path, config, runc, self,
+                                        forced_delete_passes_through(config, build ? &*build : nullptr));
     if (!cache) return;
     char path[sizeof RG_PT_DIR + 20];
     rg_pt_cache_path(config_path.c_str(), path);

@@ -73,11 +73,22 @@ for args in "kill c1 9" "delete c1" "list" "ps c1" "events --stats c1" "pause c1
   call pass $args
   fast pass || fail "'$args' did not take the fast path"
 done
-for args in "delete --force c1" "--version" "create c1" "start c1" "exec c1 true" "update --memory 1 c1"; do
+for args in "--version" "create c1" "start c1" "exec c1 true" "update --memory 1 c1" "delete --force=false c1"; do
   call guarded $args
   reads_config guarded || fail "'$args' skipped the full runtime"
 done
-echo "ok: state/kill/delete/list/ps/events/pause/resume/features fast; delete --force, --version, guarded commands full"
+# delete --force: fast where no guard acts on it (runc 1.1 thaws a frozen container itself); through the
+# full runtime where the frozen-container guard thaws first (runc before 1.1).
+call forced delete --force c1
+fast forced || fail "delete --force with a runc 1.1 did not take the fast path"
+config "$WORK/runc2"
+RG_DUMP_VERSION=1.0.3 call warm103 state c1  # the full runtime asks runc2 its version and writes the cache
+call forced103 delete --force c1
+reads_config forced103 || fail "delete --force with a runc 1.0 skipped the full runtime (the frozen-container guard)"
+call state103 state c1
+fast state103 || fail "the cache written for runc 1.0 is not used for state"
+config "$WORK/runc"
+echo "ok: state/kill/delete/list/ps/events/pause/resume/features fast, delete --force too on runc 1.1 but not 1.0; --version and guarded commands full"
 
 # Each change goes back through the full runtime.
 call warm state c1

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "oci/args.h"
+#include "oci/runc_version.h"
 #include "shim/first_stage/first_stage.h"
 #include "shim/runtime/passthrough_cache.h"
 #include "shim/runtime/runtime.h"
@@ -16,12 +17,13 @@
 namespace rg {
 namespace {
 
-bool first_stage_passes(const std::vector<std::string>& argv) {
+int first_stage_decision(const std::vector<std::string>& argv) {
   std::vector<char*> ptrs;
   for (const auto& a : argv) ptrs.push_back(const_cast<char*>(a.c_str()));
   ptrs.push_back(nullptr);
-  return rg_first_stage_passes_through(static_cast<int>(argv.size()), ptrs.data()) != 0;
+  return rg_first_stage_passes_through(static_cast<int>(argv.size()), ptrs.data());
 }
+bool first_stage_passes(const std::vector<std::string>& argv) { return first_stage_decision(argv) == RG_FS_PASS; }
 
 // What the full runtime does with argv: exec runc straight away (pass-through) or not.
 bool runtime_passes(const std::vector<std::string>& argv) {
@@ -50,7 +52,7 @@ TEST(FirstStage, LeavesToTheRuntimeEverythingElse) {
        {V{"runc", "create", "--bundle", "b", "c1"}, V{"runc", "start", "c1"}, V{"runc", "exec", "c1", "sh"},
         V{"runc", "run", "c1"}, V{"runc", "update", "--memory", "1", "c1"}, V{"runc", "restore", "c1"},
         V{"runc", "delete", "--force", "c1"}, V{"runc", "delete", "-f", "c1"}, V{"runc", "delete", "c1", "--force"},
-        V{"runc", "delete", "--force=false", "c1"}, V{"runc", "--version"}, V{"runc", "-v"}, V{"runc", "--help"},
+        V{"runc", "delete", "--force=false", "c1"}, V{"runc", "delete", "--force", "--help", "c1"}, V{"runc", "--version"}, V{"runc", "-v"}, V{"runc", "--help"},
         V{"runc"}, V{"runc", "--root"}, V{"runc", "--unknown-flag", "state", "c1"}, V{"runc", "frobnicate"},
         V{"runc", "--root", "state", "create", "c1"}, V{"runc", "-b", "create"}}) {
     SCOPED_TRACE(testing::PrintToString(argv));
@@ -70,7 +72,15 @@ TEST(FirstStage, NeverPassesThroughWhatTheRuntimeGuards) {
     std::vector<std::string> argv{"runc"};
     const int n = std::uniform_int_distribution<int>(0, 6)(rng);
     for (int k = 0; k < n; ++k) argv.push_back(words[std::uniform_int_distribution<std::size_t>(0, words.size() - 1)(rng)]);
-    if (!first_stage_passes(argv)) continue;
+    const int decision = first_stage_decision(argv);
+    if (decision == RG_FS_PASS_IF_FORCED_DELETE_PASSES) {
+      // only `delete` whose one flag is --force/-f: what the cache's forced-delete answer is about
+      RuncArgs args = parse_runc_args(argv);
+      ASSERT_TRUE(args.is(Command::Delete) && args.flag_bool("force") && args.command_flags.size() >= 1) << testing::PrintToString(argv);
+      for (const auto& f : args.command_flags) ASSERT_EQ(f.name, "force") << testing::PrintToString(argv);
+      continue;
+    }
+    if (decision != RG_FS_PASS) continue;
     ++passed;
     ASSERT_TRUE(runtime_passes(argv)) << testing::PrintToString(argv);
   }
@@ -81,7 +91,7 @@ TEST(FirstStage, NeverPassesThroughWhatTheRuntimeGuards) {
 TEST(FirstStage, ContainerdsRealInvocations) {
   std::ifstream in(std::string(RG_SHARED_TESTDATA) + "/docker-20.10/runc-invocations.txt");
   ASSERT_TRUE(in) << "../shared/testdata must sit beside the checkout";
-  int fast = 0, lines = 0;
+  int fast = 0, lines = 0, forced = 0;
   for (std::string line; std::getline(in, line);) {
     if (line.empty() || line[0] == '#') continue;
     std::vector<std::string> argv;
@@ -91,12 +101,18 @@ TEST(FirstStage, ContainerdsRealInvocations) {
       at = end == std::string::npos ? line.size() : end + 1;
     }
     ++lines;
-    const bool passes = first_stage_passes(argv);
+    const int decision = first_stage_decision(argv);
+    if (decision == RG_FS_PASS_IF_FORCED_DELETE_PASSES) {
+      ++forced;
+      continue;
+    }
+    const bool passes = decision == RG_FS_PASS;
     EXPECT_EQ(passes, runtime_passes(argv)) << line;
     fast += passes;
   }
   EXPECT_EQ(lines, 14);
-  EXPECT_EQ(fast, 6);  // pause, resume, ps, kill ×2, delete
+  EXPECT_EQ(fast, 6);    // pause, resume, ps, kill ×2, delete
+  EXPECT_EQ(forced, 2);  // delete --force ×2: fast where no guard acts on it (runc 1.1 and later)
 }
 
 TEST(FirstStage, CachePathIsTheConfigPathsHash) {
@@ -137,6 +153,20 @@ TEST(PassthroughCache, RecordsWhatTheDecisionRestedOn) {
   EXPECT_EQ(cache->candidates[2].id.ino, runc.stat.st_ino);
   EXPECT_EQ(cache->self.ino, stat_of("/bin/sh").st_ino);
   EXPECT_EQ(cache->checksum, rg_fnv1a64(&*cache, offsetof(rg_pt_cache, checksum), RG_FNV_SEED));
+}
+
+// delete --force: the frozen-container guard thaws before it on runc < 1.1 (and unknown ones); later
+// releases thaw by themselves, so nothing acts on it there.
+TEST(PassthroughCache, ForcedDeletePassesOnlyWhereNoGuardActs) {
+  const RuncBuild v103 = *parse_runc_version("1.0.3"), v115 = *parse_runc_version("1.1.5+ds1"),
+                  v1115 = *parse_runc_version("1.1.15");
+  Config config;
+  EXPECT_FALSE(forced_delete_passes_through(config, nullptr));
+  EXPECT_FALSE(forced_delete_passes_through(config, &v103));
+  EXPECT_TRUE(forced_delete_passes_through(config, &v115));
+  EXPECT_TRUE(forced_delete_passes_through(config, &v1115));
+  config.guards["frozen-container"] = GuardPolicy::Off;
+  EXPECT_TRUE(forced_delete_passes_through(config, &v103));
 }
 
 TEST(PassthroughCache, NotWrittenWhereTheFirstStageCouldNotDecideAlike) {
