@@ -88,6 +88,14 @@ bool RuncBinary::runs(const std::string& proc_root, pid_t pid, const std::option
   return same;
 }
 
+bool RuncBinary::runs_identified(const std::string& proc_root, pid_t pid) {
+  if (!file_) return false;
+  std::optional<ExeFile> exe = exe_file_of(proc_root, pid);
+  if (!exe) return false;
+  if (exe->dev == file_->dev && exe->ino == file_->ino) return true;
+  return exe->memfd && exe->size == file_->size && (keepers_copy(*exe) || same_bytes_as_runc(proc_root, pid, *exe, false));
+}
+
 bool RuncBinary::keepers_copy(const ExeFile& exe) const {
   auto record = read_runc_copy_record(path_);
   struct stat now {};
@@ -95,7 +103,7 @@ bool RuncBinary::keepers_copy(const ExeFile& exe) const {
          record->copied(now);
 }
 
-bool RuncBinary::same_bytes_as_runc(const std::string& proc_root, pid_t pid, const ExeFile& exe) {
+bool RuncBinary::same_bytes_as_runc(const std::string& proc_root, pid_t pid, const ExeFile& exe, bool compare_bytes) {
   // Pin the memfd (O_PATH), check it is the one seen, then read it through our own fd: a memfd's open()
   // and reads are plain memory, nothing a container can slow down.
   const std::string link = proc_root + "/" + std::to_string(pid) + "/exe";
@@ -108,6 +116,7 @@ bool RuncBinary::same_bytes_as_runc(const std::string& proc_root, pid_t pid, con
   const int needed = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
   int seals = ::fcntl(clone.get(), F_GET_SEALS);
   if (seals < 0 || (seals & needed) != needed) return false;
+  if (!compare_bytes) return seals == (needed | F_SEAL_SEAL);
   UniqueFd runc(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
   if (!runc) return false;
   std::vector<char> a(1 << 16), b(1 << 16);
@@ -126,7 +135,8 @@ bool is_waiting_runc_init(const std::string& proc_root, const ProcessIdentity& i
   auto st = read_proc_stat(proc_root, init.pid);
   if (!st || st->start_time != init.start_time || st->comm != kRuncInitStage2) return false;
   RuncBinary runc(runc_path);
-  return runc.runs(proc_root, init.pid);
+  // Identified by runc's own record (pid, start time): its sealed copy of runc need not be read through.
+  return runc.runs_identified(proc_root, init.pid);
 }
 
 }  // namespace rg

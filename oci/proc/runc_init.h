@@ -44,17 +44,22 @@ class RuncBinary {
   // copy of it). `exe`, when given, is what exe_file_of() returned for it. Content comparisons are
   // remembered per memfd; the keeper's copy is known by its record (oci/proc/runc_copy.h), not compared.
   bool runs(const std::string& proc_root, pid_t pid, const std::optional<ExeFile>& exe = std::nullopt);
+  // The same, but a memfd of runc's size sealed exactly as runc seals its copy counts without comparing
+  // its bytes — only for a process already identified otherwise (pid and start time from runc's own
+  // state.json, before `start`: nothing but runc has run in it yet). A started container that forges all
+  // of this only makes its own container look created: callers act on nothing but that container.
+  bool runs_identified(const std::string& proc_root, pid_t pid);
 
  private:
   bool keepers_copy(const ExeFile& exe) const;
-  bool same_bytes_as_runc(const std::string& proc_root, pid_t pid, const ExeFile& exe);
+  bool same_bytes_as_runc(const std::string& proc_root, pid_t pid, const ExeFile& exe, bool compare_bytes = true);
   std::string path_;
   std::optional<ExeFile> file_;
   std::map<std::pair<dev_t, ino_t>, bool> clones_;
 };
 
-// A container `runc create` left waiting on exec.fifo: `init` is still that process (pid and start time),
-// named runc:[2:INIT] and running the runc at `runc_path`.
+// A container `runc create` left waiting on exec.fifo: `init` (from its state.json) is still that process
+// (pid and start time), named runc:[2:INIT] and running the runc at `runc_path` (RuncBinary::runs_identified).
 bool is_waiting_runc_init(const std::string& proc_root, const ProcessIdentity& init, const std::string& runc_path);
 
 }  // namespace rg
