@@ -210,6 +210,20 @@ processes_with_env() {
     done
   done
 }
+# kill_and_delete_all WORK CGROUP_PARENT RUNC:ROOT...: kill -9 every process of a test (its config or state
+# under WORK), delete --force every container left in each ROOT with its RUNC, remove the test's cgroup parent.
+kill_and_delete_all() {
+  local work=$1 cg=$2 pair pid c runc root
+  shift 2
+  for pid in $(processes_with_env "RUNC_GUARD_CONFIG=$work/" "_LIBCONTAINER_STATEDIR=$work/" | cut -d' ' -f1); do
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  for pair in "$@"; do
+    runc=${pair%%:*} root=${pair#*:}
+    for c in "$root"/*/; do [ -d "$c" ] && "$runc" --root "$root" delete --force "$(basename "$c")" >/dev/null 2>&1; done
+  done
+  remove_cgroup_parent "$cg"
+}
 
 # cgroup_leftovers PARENT: every directory below PARENT (a cgroupsPath parent such as /rg-soak-123) in every
 # cgroup hierarchy mounted under /sys/fs/cgroup, and every process still in one of them.

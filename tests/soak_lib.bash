@@ -71,18 +71,7 @@ soak_setup() {
   rm -f "$EVENTS" "$SOAK_METRICS"/*.prom
 }
 
-soak_cleanup() {
-  local pid root runc c
-  for pid in $(processes_with_env "RUNC_GUARD_CONFIG=$SOAK_WORK/" "_LIBCONTAINER_STATEDIR=$SOAK_WORK/" | cut -d' ' -f1); do
-    kill -9 "$pid" 2>/dev/null || true
-  done
-  for root in "$SOAK_ROOT_DEB" "$SOAK_ROOT_RC93"; do
-    runc=$SOAK_DEBIAN
-    [ "$root" = "$SOAK_ROOT_RC93" ] && runc=$SOAK_RC93
-    for c in "$root"/*/; do [ -d "$c" ] && "$runc" --root "$root" delete --force "$(basename "$c")" >/dev/null 2>&1; done
-  done
-  remove_cgroup_parent "$SOAK_CG"
-}
+soak_cleanup() { kill_and_delete_all "$SOAK_WORK" "$SOAK_CG" "$SOAK_DEBIAN:$SOAK_ROOT_DEB" "$SOAK_RC93:$SOAK_ROOT_RC93"; }
 
 # soak_failure ID WHAT: recorded in the worker's failure file; the soak goes on.
 soak_failure() { printf '%s: %s\n' "$1" "$2" >>"$SOAK_WORK/out/failures.$SOAK_K"; }

@@ -15,15 +15,7 @@
 #include "oci/base/error.h"
 #include "oci/base/loop_marker.h"
 
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
+#include "oci/base/syscall_numbers.h"
 
 namespace rg {
 

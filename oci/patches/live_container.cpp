@@ -12,9 +12,7 @@
 #include "oci/base/fd.h"
 #include "oci/base/files.h"
 
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
+#include "oci/base/syscall_numbers.h"
 
 namespace rg {
 namespace {
@@ -48,11 +46,11 @@ const std::vector<MountEntry>& LiveContainer::mounts() {
 
 LiveContainer::Lookup LiveContainer::lookup(std::string_view path) const {
   Lookup out;
-  UniqueFd root(::open((proc_root_ + "/" + std::to_string(init_) + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root) return out;
-  std::string rel(path);
-  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
-  if (rel.empty()) rel = ".";
+  if (!root_) root_.reset(::open((proc_root_ + "/" + std::to_string(init_) + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_) return out;
+  const UniqueFd& root = root_;
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  const std::string rel = path.empty() ? std::string(".") : std::string(path);
   open_how how{};
   how.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;

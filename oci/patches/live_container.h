@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "oci/base/fd.h"
 #include "oci/proc/mountinfo.h"
 
 namespace rg {
@@ -38,6 +39,9 @@ class LiveContainer {
   std::string proc_root_;
   pid_t init_;
   std::optional<std::vector<MountEntry>> mounts_;
+  // /proc/<init>/root, opened on the first lookup and kept: every path of one check resolves in the same root
+  // (and a check of twenty masked paths opens it once).
+  mutable UniqueFd root_;
 };
 
 }  // namespace rg

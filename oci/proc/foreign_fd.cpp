@@ -8,12 +8,7 @@
 
 #include <cerrno>
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
+#include "oci/base/syscall_numbers.h"
 
 namespace rg {
 namespace {

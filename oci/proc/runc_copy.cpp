@@ -64,6 +64,16 @@ std::optional<RuncCopyRecord> RuncCopyRecord::from_json(std::string_view text) {
   }
 }
 
+void RuncCopyRecord::set_runc_file(const struct stat& runc) {
+  runc_dev = runc.st_dev;
+  runc_ino = runc.st_ino;
+  runc_size = static_cast<std::uint64_t>(runc.st_size);
+  runc_mtime_sec = runc.st_mtim.tv_sec;
+  runc_mtime_nsec = runc.st_mtim.tv_nsec;
+  runc_ctime_sec = runc.st_ctim.tv_sec;
+  runc_ctime_nsec = runc.st_ctim.tv_nsec;
+}
+
 bool RuncCopyRecord::copied(const struct stat& st) const {
   return st.st_dev == runc_dev && st.st_ino == runc_ino && static_cast<std::uint64_t>(st.st_size) == runc_size &&
          st.st_mtim.tv_sec == runc_mtime_sec && st.st_mtim.tv_nsec == runc_mtime_nsec && st.st_ctim.tv_sec == runc_ctime_sec &&

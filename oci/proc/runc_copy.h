@@ -32,6 +32,8 @@ struct RuncCopyRecord {
   static std::optional<RuncCopyRecord> from_json(std::string_view text);
   // The record describes this very file (device, inode, size, mtime, ctime).
   bool copied(const struct stat& runc) const;
+  // Records `runc` as the file copied (what copied() compares).
+  void set_runc_file(const struct stat& runc);
 };
 
 // <dir>/<16 hex digits of the runc path's hash>.json (the keeper's lock: the same with .lock).

@@ -22,12 +22,7 @@
 #include "oci/cgroup.h"
 #include "oci/proc/proc_files.h"
 
-#ifndef MFD_EXEC
-#define MFD_EXEC 0x0010U
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
+#include "oci/base/syscall_numbers.h"
 
 namespace rg {
 namespace {
@@ -101,13 +96,7 @@ Copy copy_runc(const std::string& runc_path) {
   if (::fstat(memfd.get(), &sealed) != 0) throw Error::from_errno("fstat the keeper's copy");
   RuncCopyRecord& r = copy.record;
   r.runc_path = runc_path;
-  r.runc_dev = after.st_dev;
-  r.runc_ino = after.st_ino;
-  r.runc_size = static_cast<std::uint64_t>(after.st_size);
-  r.runc_mtime_sec = after.st_mtim.tv_sec;
-  r.runc_mtime_nsec = after.st_mtim.tv_nsec;
-  r.runc_ctime_sec = after.st_ctim.tv_sec;
-  r.runc_ctime_nsec = after.st_ctim.tv_nsec;
+  r.set_runc_file(after);
   r.copy_dev = sealed.st_dev;
   r.copy_ino = sealed.st_ino;
   copy.memfd = std::move(memfd);

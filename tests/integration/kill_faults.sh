@@ -48,16 +48,7 @@ for r in rc93 debian; do
 done
 
 our_processes() { processes_with_env "RUNC_GUARD_CONFIG=$WORK/" "_LIBCONTAINER_STATEDIR=$WORK/"; }
-cleanup_all() {
-  local pid root runc c
-  for pid in $(our_processes | cut -d' ' -f1); do kill -9 "$pid" 2>/dev/null || true; done
-  for root in "$ROOT_RC93" "$ROOT_DEB"; do
-    runc=$DEBIAN
-    [ "$root" = "$ROOT_RC93" ] && runc=$RC93
-    for c in "$root"/*/; do [ -d "$c" ] && "$runc" --root "$root" delete --force "$(basename "$c")" >/dev/null 2>&1; done
-  done
-  remove_cgroup_parent "$CG"
-}
+cleanup_all() { kill_and_delete_all "$WORK" "$CG" "$RC93:$ROOT_RC93" "$DEBIAN:$ROOT_DEB"; }
 on_exit cleanup_all
 
 make_bundle "$WORK/proto" sleep 300

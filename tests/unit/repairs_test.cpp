@@ -230,13 +230,7 @@ TEST(KeeperDoctor, RunningCurrentStaleAndMissing) {
   r.start_time = self->start_time;
   r.fd = 3;
   r.runc_path = "/bin/true";
-  r.runc_dev = st.st_dev;
-  r.runc_ino = st.st_ino;
-  r.runc_size = static_cast<std::uint64_t>(st.st_size);
-  r.runc_mtime_sec = st.st_mtim.tv_sec;
-  r.runc_mtime_nsec = st.st_mtim.tv_nsec;
-  r.runc_ctime_sec = st.st_ctim.tv_sec;
-  r.runc_ctime_nsec = st.st_ctim.tv_nsec;
+  r.set_runc_file(st);
   r.sha256 = std::string(64, 'a');
   write_file_atomic(runc_copy_record_path("/bin/true", dir.path()), r.to_json(), FileOwnership{0644, 0, 0});
   EXPECT_EQ(check_keeper("/bin/true", "/proc", dir.path()).status, CheckStatus::Ok);
