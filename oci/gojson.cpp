@@ -345,13 +345,13 @@ std::string type_name(const Type& t) {
   switch (t.kind) {
     case GoKind::Any: return "value";
     case GoKind::Bool: return "bool";
-    case GoKind::Int: return "int" + std::to_string(t.bits);
-    case GoKind::Uint: return "uint" + std::to_string(t.bits);
+    case GoKind::Int: return std::string("int") + std::to_string(t.bits);
+    case GoKind::Uint: return std::string("uint") + std::to_string(t.bits);
     case GoKind::String: return "string";
     case GoKind::Struct: return "struct";
-    case GoKind::Ptr: return "*" + type_name(*t.elem);
-    case GoKind::Slice: return "[]" + type_name(*t.elem);
-    case GoKind::Map: return "map[string]" + type_name(*t.elem);
+    case GoKind::Ptr: return std::string("*") + type_name(*t.elem);
+    case GoKind::Slice: return std::string("[]") + type_name(*t.elem);
+    case GoKind::Map: return std::string("map[string]") + type_name(*t.elem);
   }
   return "?";
 }

@@ -17,7 +17,12 @@ using Json = nlohmann::ordered_json;
   throw Error(std::string(field) + ": " + std::string(problem));
 }
 
-std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string in_quotes(std::string_view s) {
+  std::string quoted(1, '"');
+  quoted += s;
+  quoted += '"';
+  return quoted;
+}
 
 std::string_view type_name(const Json& j) { return j.type_name(); }
 

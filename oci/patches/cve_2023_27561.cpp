@@ -67,7 +67,8 @@ class Cve202327561 final : public VirtualPatch {
     std::string prefix;
     const std::size_t n = including_last ? parts.size() : (parts.empty() ? 0 : parts.size() - 1);
     for (std::size_t k = 0; k < n; ++k) {
-      prefix += "/" + std::string(parts[k]);
+      prefix += '/';
+      prefix += parts[k];
       for (const auto& m : fs.mounts)
         if (m.destination != "/" && (prefix == m.destination || prefix.starts_with(m.destination + "/")) && prefix != path)
           return std::nullopt;  // below a mount: not the image's

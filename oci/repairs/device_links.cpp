@@ -42,11 +42,6 @@ std::string link_name(const Device& d) {
   return std::string(d.type == 'b' ? "block/" : "char/") + std::to_string(d.major) + ":" + std::to_string(d.minor);
 }
 
-bool is_node(const struct stat& st, const Device& d) {
-  const bool type_ok = d.type == 'b' ? S_ISBLK(st.st_mode) : S_ISCHR(st.st_mode);
-  return type_ok && ::major(st.st_rdev) == d.major && ::minor(st.st_rdev) == d.minor;
-}
-
 std::optional<unsigned> device_number(const nlohmann::ordered_json& entry, const char* key) {
   const auto* v = view_at(entry, {key});
   if (!v || !v->is_number_integer() || v->get<long long>() < 0 || v->get<long long>() > 0xfffff) return std::nullopt;

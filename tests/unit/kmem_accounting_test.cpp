@@ -313,7 +313,7 @@ class KmemAccountingGuardTest : public RealMemoryCgroup {
       Config config;
       EventLog events_off("", "", "");
       WatchHints hints;
-      WatchContext ctx{config, events_off, hints};
+      WatchContext ctx{config, events_off, hints, "/proc", {}, Command::None, {}, {}, {}};
       guard->after_runc(ctx, RuncExit{created, false});
     }
     // What the guard removes when runc exits without having created the container — exactly what it
@@ -422,7 +422,7 @@ TEST_F(KmemAccountingGuardTest, TheWatchdogsCopyRemovesWhatWasPlanned) {
   Config config;
   EventLog events_off("", "", "");
   WatchHints hints;
-  WatchContext ctx{config, events_off, hints};
+  WatchContext ctx{config, events_off, hints, "/proc", {}, Command::None, {}, {}, {}};
   watchdogs_copy->after_runc(ctx, RuncExit{false, false});
   EXPECT_FALSE(exists(base_));
 }

@@ -73,7 +73,7 @@ class SeccompHazardGuard : public ::testing::Test {
     Config cfg = config_for(policy, mode, watchdog);
     {
       EventLog events(events_path, "create", "ctr1");
-      WatchContext ctx{cfg, events, r.watch};
+      WatchContext ctx{cfg, events, r.watch, "/proc", {}, Command::None, {}, {}, {}};
       r.guard->in_watchdog(ctx);
     }
     std::error_code ec;
