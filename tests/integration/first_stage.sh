@@ -97,10 +97,14 @@ call touched state c1
 reads_config touched || fail "an edited config did not invalidate the cache"
 call again state c1
 fast again || fail "the cache was not rewritten after the config changed"
+# refused_as_writable TAG WHAT: the call TAG ran no runc and said why.
+refused_as_writable() {
+  [ ! -f "$WORK/$1.dump" ] && grep -q "writable by group or others" "$WORK/$1.err" ||
+    fail "a group/other-writable $2 was not refused: $(cat "$WORK/$1.err")"
+}
 chmod 0666 "$RUNC_GUARD_CONFIG"
 call insecure state c1
-[ ! -f "$WORK/insecure.dump" ] && grep -q "writable by group or others" "$WORK/insecure.err" ||
-  fail "a group/other-writable config was not refused: $(cat "$WORK/insecure.err")"
+refused_as_writable insecure config
 chmod 0644 "$RUNC_GUARD_CONFIG"
 config "$WORK/runc2"
 call moved state c1
@@ -113,8 +117,7 @@ reads_config upgraded || fail "a replaced runc did not invalidate the cache"
 call warm state c1
 chmod 0777 "$WORK/runc2"
 call writable state c1
-[ ! -f "$WORK/writable.dump" ] && grep -q "writable by group or others" "$WORK/writable.err" ||
-  fail "a group/other-writable runc was exec'd: $(cat "$WORK/writable.err")"
+refused_as_writable writable runc
 chmod 0755 "$WORK/runc2"
 echo "ok: config touched/insecure, runtime.path moved, runc replaced/insecure: back to the full runtime"
 
