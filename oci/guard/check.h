@@ -16,6 +16,14 @@ struct CheckResult {
   std::string evidence;
   std::string advice;
   nlohmann::json data = nlohmann::json::object();
+
+  // `--fix` (or `--unstick`) repaired what was found: Ok, with what was done after the evidence.
+  void mark_fixed(std::string_view what_was_done) {
+    status = CheckStatus::Ok;
+    evidence += "; ";
+    evidence += what_was_done;
+    advice.clear();
+  }
 };
 
 }  // namespace rg

@@ -199,4 +199,9 @@ std::optional<double> read_uptime(const std::string& proc_root) {
   return v;
 }
 
+double seconds_since_start(double uptime_s, std::uint64_t start_time) {
+  static const long ticks_per_s = ::sysconf(_SC_CLK_TCK);
+  return uptime_s - static_cast<double>(start_time) / static_cast<double>(ticks_per_s > 0 ? ticks_per_s : 100);
+}
+
 }  // namespace rg

@@ -77,5 +77,8 @@ bool same_process_alive(const std::string& proc_root, const ProcessIdentity& who
 
 // First field of /proc/uptime, in seconds.
 std::optional<double> read_uptime(const std::string& proc_root);
+// How long ago, at `uptime_s`, a process started whose /proc/PID/stat start time (clock ticks since boot)
+// is `start_time`.
+double seconds_since_start(double uptime_s, std::uint64_t start_time);
 
 }  // namespace rg

@@ -8,8 +8,8 @@
 //   before_runc  create/run/restore: the rule added (config.json rewritten atomically; observe: logged).
 #include <algorithm>
 
-#include "oci/guard/metrics.h"
 #include "oci/guard/guard.h"
+#include "oci/repairs/repair_report.h"
 
 namespace rg {
 namespace {
@@ -50,15 +50,8 @@ class Clone3EnosysGuard final : public Guard {
     if (const auto* existing = view_at(*seccomp, {"syscalls"}); existing && existing->is_array()) rules = *existing;
     rules.push_back({{"names", {"clone3"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", kEnosys}});
     nlohmann::json details = {{"rule", rules.back()}, {"default_action", "SCMP_ACT_ERRNO (EPERM)"}};
-    if (ctx.observe_only()) {
-      details["observe"] = true;
-      ctx.events.emit("clone3.enosys_added", details);
-      count_metric(ctx.config, metric::kRepairs, {{"guard", kName}, {"action", "observed"}});
-      return;
-    }
-    if (!spec.replace_field({"linux", "seccomp"}, "syscalls", rules)) return;
-    ctx.events.emit("clone3.enosys_added", details);
-    count_metric(ctx.config, metric::kRepairs, {{"guard", kName}, {"action", "enosys_added"}});
+    if (!ctx.observe_only() && !spec.replace_field({"linux", "seccomp"}, "syscalls", rules)) return;
+    report_repair(ctx.config, ctx.events, kName, "clone3.enosys_added", std::move(details), ctx.observe_only());
   }
 };
 

@@ -15,9 +15,9 @@
 #include <chrono>
 #include <thread>
 
-#include "oci/guard/metrics.h"
 #include "oci/guard/guard.h"
 #include "oci/proc/runc_init.h"
+#include "oci/repairs/repair_report.h"
 #include "oci/runc_state.h"
 
 namespace rg {
@@ -27,13 +27,6 @@ constexpr std::string_view kName = "created-orphans";
 constexpr int kDoctorDefaultAgeS = 600;
 
 using Clock = std::chrono::steady_clock;
-
-// Seconds since `who` started, from /proc (start time in clock ticks since boot).
-std::optional<double> process_age_s(const std::string& proc_root, const ProcessIdentity& who) {
-  auto uptime = read_uptime(proc_root);
-  if (!uptime) return std::nullopt;
-  return *uptime - static_cast<double>(who.start_time) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
 
 class CreatedOrphansGuard final : public Guard {
  public:
@@ -68,16 +61,9 @@ class CreatedOrphansGuard final : public Guard {
                                 {"init_pid", state->init.pid},
                                 {"age_s", std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - created_at_).count()},
                                 {"reap_after_s", reap_after_s_}};
-      if (ctx.observe_only()) {
-        details["observe"] = true;
-        ctx.events.emit("created.orphaned", details);
-        count_metric(ctx.config, metric::kRepairs, {{"guard", kName}, {"action", "observed"}});
-        return;
-      }
+      if (ctx.observe_only()) return report_repair(ctx.config, ctx.events, kName, "created.orphaned", details, true);
       details["delete_force_exit"] = ctx.call.delete_force(ctx.container_id, std::chrono::seconds(15));
-      ctx.events.emit("created.reaped", details);
-      count_metric(ctx.config, metric::kRepairs, {{"guard", kName}, {"action", "reaped"}});
-      return;
+      return report_repair(ctx.config, ctx.events, kName, "created.reaped", details, false);
     }
   }
 
@@ -87,28 +73,26 @@ class CreatedOrphansGuard final : public Guard {
     const int min_age_s = ctx.config.watchdog.reap_orphaned_created_after_s > 0
                               ? ctx.config.watchdog.reap_orphaned_created_after_s
                               : kDoctorDefaultAgeS;
+    const auto uptime = read_uptime(ctx.proc_root);
+    if (!uptime) return out;
     for (const std::string& root : ctx.runc_roots)
       for (const std::string& id : list_runc_containers(root)) {
         auto state = read_runc_state(root, id);
         if (!state || !is_waiting_runc_init(ctx.proc_root, state->init, ctx.runc_path)) continue;
         auto st = read_proc_stat(ctx.proc_root, state->init.pid);
-        auto age = process_age_s(ctx.proc_root, state->init);
-        if (!st || !age || st->ppid != 1 || *age < min_age_s) continue;
+        const double age = seconds_since_start(*uptime, state->init.start_time);
+        if (!st || st->ppid != 1 || age < min_age_s) continue;
         CheckResult r{"created.orphaned", CheckStatus::Warn,
-                      "container " + id + " (" + root + ") has waited " + std::to_string(static_cast<long>(*age)) +
+                      "container " + id + " (" + root + ") has waited " + std::to_string(static_cast<long>(age)) +
                           "s in state created and the process that created it is gone (its init's parent is pid 1)",
                       "runc-guardctl doctor --fix deletes it (runc delete --force); a creator that is not a "
                       "subreaper (a script that ran runc create itself) looks the same: check before fixing",
-                      {{"root", root}, {"id", id}, {"init_pid", state->init.pid}, {"age_s", static_cast<long>(*age)}}};
+                      {{"root", root}, {"id", id}, {"init_pid", state->init.pid}, {"age_s", static_cast<long>(age)}}};
         if (ctx.fix && ctx.policy != GuardPolicy::Off) {
           RuncCall call{ctx.runc_path, {"--root", root}, "/"};
           const int code = call.delete_force(id, std::chrono::seconds(15));
           r.data["delete_force_exit"] = code;
-          if (code == 0) {
-            r.status = CheckStatus::Ok;
-            r.evidence += "; fixed: deleted";
-            r.advice.clear();
-          }
+          if (code == 0) r.mark_fixed("fixed: deleted");
         }
         out.push_back(std::move(r));
       }

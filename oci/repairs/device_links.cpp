@@ -18,9 +18,9 @@
 #include <map>
 #include <set>
 
-#include "oci/guard/metrics.h"
 #include "oci/base/files.h"
 #include "oci/guard/guard.h"
+#include "oci/repairs/repair_report.h"
 
 namespace rg {
 namespace {
@@ -172,9 +172,7 @@ class DeviceLinksGuard final : public Guard {
       nlohmann::json details = {{"link", std::string(kDevRoot) + "/" + link_name(d)}, {"target", target},
                                 {"device", std::string(1, d.type) + " " + std::to_string(d.major) + ":" + std::to_string(d.minor)}};
       if (state == LinkState::Failed) throw Error(error);  // fails open: the container runs as before
-      if (ctx.observe_only()) details["observe"] = true;
-      ctx.events.emit("device.link_created", details);
-      count_metric(ctx.config, metric::kRepairs, {{"guard", kName}, {"action", ctx.observe_only() ? "observed" : "link_created"}});
+      report_repair(ctx.config, ctx.events, kName, "device.link_created", std::move(details), ctx.observe_only());
     }
   }
 

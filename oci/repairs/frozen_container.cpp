@@ -30,8 +30,8 @@
 #include "oci/guard/guard.h"
 #include "oci/base/files.h"
 #include "oci/cgroup.h"
-#include "oci/guard/metrics.h"
 #include "oci/proc/runc_init.h"
+#include "oci/repairs/repair_report.h"
 #include "oci/runc_state.h"
 
 namespace rg {
@@ -259,14 +259,14 @@ class FrozenContainerGuard final : public Guard {
       nlohmann::json details = {{"cgroups", left_behind}, {"freezer", freezer_name(read_freezer_state(dir_))},
                                 {"killed_at_deadline", exit.killed_at_deadline},
                                 {"reason", "runc exited leaving no container but the cgroups it made"}};
-      if (ctx.observe_only()) return emit(ctx.config, ctx.events, "cgroup.orphan_removed", details, true);
+      if (ctx.observe_only()) return emit(ctx, "cgroup.orphan_removed", details, true);
       // Only runc's processes started while this runc ran: not those of a later create reusing the path.
       const TickRange started{ctx.runc.start_time, ticks_since_boot(ctx.proc_root)};
       CgroupCleanup cleanup = remove_runc_cgroups(ctx.proc_root, ctx.call.runc_path, left_behind, started);
       details["inits_killed"] = cleanup.killed;
       details["other_processes"] = cleanup.left;
       details["removed"] = cleanup.complete;
-      emit(ctx.config, ctx.events, "cgroup.orphan_removed", details, false);
+      emit(ctx, "cgroup.orphan_removed", details, false);
       return;
     }
     if (!may_thaw()) return;
@@ -276,10 +276,10 @@ class FrozenContainerGuard final : public Guard {
                               {"freezer_after_runc", freezer_name(now)},
                               {"killed_at_deadline", exit.killed_at_deadline},
                               {"reason", "runc left the container frozen (killed or failed in its freeze window)"}};
-    if (ctx.observe_only()) return emit(ctx.config, ctx.events, "frozen.thawed", details, true);
+    if (ctx.observe_only()) return emit(ctx, "frozen.thawed", details, true);
     thaw_cgroup(dir_);
     details["freezer_now"] = freezer_name(read_freezer_state(dir_));
-    emit(ctx.config, ctx.events, "frozen.thawed", details, false);
+    emit(ctx, "frozen.thawed", details, false);
   }
 
   std::vector<CheckResult> node_checks(NodeContext& ctx) override {
@@ -321,11 +321,7 @@ class FrozenContainerGuard final : public Guard {
       if (ctx.fix && ctx.policy != GuardPolicy::Off) {
         CgroupCleanup cleanup = remove_runc_cgroups(ctx.proc_root, ctx.runc_path, same_leaf_dirs(*cgroup, *hierarchy, dir));
         r.data["fixed"] = {{"killed", cleanup.killed}, {"other_processes", cleanup.left}, {"removed", cleanup.complete}};
-        if (cleanup.complete) {
-          r.status = CheckStatus::Ok;
-          r.evidence += "; fixed: killed and removed";
-          r.advice.clear();
-        }
+        if (cleanup.complete) r.mark_fixed("fixed: killed and removed");
       }
       out.push_back(std::move(r));
     }
@@ -368,14 +364,10 @@ class FrozenContainerGuard final : public Guard {
   }
 
   void emit(InvocationContext& ctx, std::string_view event, nlohmann::json details, bool observe) const {
-    emit(ctx.config, ctx.events, event, std::move(details), observe);
+    report_repair(ctx.config, ctx.events, kName, event, std::move(details), observe);
   }
-  static void emit(const Config& config, EventLog& events, std::string_view event, nlohmann::json details, bool observe) {
-    if (observe) details["observe"] = true;
-    events.emit(event, details);
-    // "frozen.thawed" → action "thawed"
-    const std::string_view action = event.substr(event.find('.') + 1);
-    count_metric(config, metric::kRepairs, {{"guard", kName}, {"action", observe ? "observed" : action}});
+  void emit(WatchContext& ctx, std::string_view event, nlohmann::json details, bool observe) const {
+    report_repair(ctx.config, ctx.events, kName, event, std::move(details), observe);
   }
 
   Command command_ = Command::None;

@@ -210,11 +210,11 @@ std::vector<CheckResult> check_real_runc(const Config& config,
 }
 
 namespace {
-// The arguments of a create, for guards whose default policy depends on the invocation.
-const RuncArgs& create_args() {
+// The policy the runtime gives `guard` for a create on this runc (doctor's view of a guard).
+GuardPolicy policy_for_create(const Config& config, const Guard& guard, const RuncBuild* runc) {
   static const std::vector<std::string> argv{"runc", std::string(command_name(Command::Create)), "doctor"};
-  static const RuncArgs args = parse_runc_args(argv);
-  return args;
+  static const RuncArgs create = parse_runc_args(argv);
+  return config.policy_of(guard.name(), guard.default_policy(runc, create));
 }
 }  // namespace
 
@@ -227,7 +227,7 @@ CheckResult check_virtual_patches(const Config& config, const std::optional<Runc
     if (!issue) continue;
     const RuncIssueInfo& info = issue_info(*issue);
     const bool affected_upstream = !runc || affected(runc->version, *issue);
-    const GuardPolicy policy = config.policy_of(guard->name(), guard->default_policy(runc ? &*runc : nullptr, create_args()));
+    const GuardPolicy policy = policy_for_create(config, *guard, runc ? &*runc : nullptr);
     patches.push_back({{"guard", guard->name()}, {"cve", info.id}, {"fixed_in", info.fixed_in},
                        {"affected_by_version", affected_upstream}, {"policy", policy_name(policy)}});
     if (policy != GuardPolicy::Off) active.push_back(std::string(info.id) + " (" + std::string(policy_name(policy)) + ")");
@@ -312,10 +312,8 @@ std::vector<CheckResult> check_blocked_inits(const std::string& proc_root, const
       result.data["unstick"] = {{"unstuck", r.unstuck}, {"attempts", r.attempts}, {"size_before", r.size_before},
                                 {"size_after", r.size_after}, {"latency_us", r.latency.count()}, {"error", r.error}};
       if (r.unstuck) {
-        result.status = CheckStatus::Ok;
-        result.evidence += "; un-stuck: pipe " + std::to_string(r.size_before) + " -> " + std::to_string(r.size_after) +
-                           " B in " + std::to_string(r.latency.count()) + " us";
-        result.advice.clear();
+        result.mark_fixed("un-stuck: pipe " + std::to_string(r.size_before) + " -> " + std::to_string(r.size_after) +
+                          " B in " + std::to_string(r.latency.count()) + " us");
       } else {
         result.evidence += "; un-stick failed: " + r.error;
         result.advice = "kill the init (and runc delete --force the container) if it stays blocked";
@@ -334,8 +332,8 @@ std::vector<CheckResult> check_guards_on_node(const Config& config, const std::o
   for (const auto& registration : registered_guards()) {
     auto guard = registration.make();
     const RuncBuild* build = runc ? &*runc : nullptr;
-    NodeContext ctx{config, build, runc_path, config.policy_of(guard->name(), guard->default_policy(build, create_args())),
-                    roots, options.fix, options.proc_root, options.dev_root};
+    NodeContext ctx{config, build, runc_path, policy_for_create(config, *guard, build), roots, options.fix,
+                    options.proc_root, options.dev_root};
     try {
       for (auto& r : guard->node_checks(ctx)) {
         r.data["guard"] = guard->name();
@@ -353,11 +351,7 @@ CheckResult check_keeper(const std::string& runc_path, const std::string& proc_r
   if (runc_path.empty()) return {"runc_guard.keeper", CheckStatus::Info, "no runc found: nothing to keep", "", {}};
   auto record = read_runc_copy_record(runc_path, keeper_dir);
   struct stat now {};
-  const bool alive = record && [&] {
-    auto st = read_proc_stat(proc_root, record->pid);
-    return st && st->start_time == record->start_time;
-  }();
-  if (!alive)
+  if (!record || !same_process_alive(proc_root, {record->pid, record->start_time}))
     return {"runc_guard.keeper", CheckStatus::Info,
             "no keeper for " + runc_path + ": runc-guard runs runc from its path (runc protects its binary on every init)",
             "runc-guardctl keeper as a service (the DaemonSet's keeper container, runc-guard-keeper.service)",

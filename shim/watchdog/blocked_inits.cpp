@@ -60,7 +60,6 @@ std::vector<BlockedInit> find_blocked_inits(const std::string& proc_root, const 
   auto first = blocked_init_candidates(proc_root, runc);
   if (first.empty()) return out;
   std::this_thread::sleep_for(options.confirm_after);
-  long ticks_per_s = ::sysconf(_SC_CLK_TCK);
   auto uptime = read_uptime(proc_root);
   for (const auto& [pid, seen] : first) {
     auto st = read_proc_stat(proc_root, pid);
@@ -76,7 +75,7 @@ std::vector<BlockedInit> find_blocked_inits(const std::string& proc_root, const 
     init.process = {pid, st->start_time};
     init.comm = st->comm;
     init.exe = *exe;
-    if (uptime && ticks_per_s > 0) init.age_s = *uptime - static_cast<double>(st->start_time) / ticks_per_s;
+    if (uptime) init.age_s = seconds_since_start(*uptime, st->start_time);
     init.container_id = std::move(id);
     init.write = *again;
     out.push_back(std::move(init));
