@@ -7,6 +7,7 @@
 // the added capabilities in the bounding, effective and permitted sets only — as runc 1.1.2 does.
 #include <algorithm>
 #include <charconv>
+#include <optional>
 
 #include "oci/base/error.h"
 #include "oci/base/files.h"
@@ -18,6 +19,14 @@ namespace rg {
 namespace {
 
 using Json = nlohmann::ordered_json;
+
+// A flag value that is a decimal integer and nothing else.
+std::optional<long long> whole_integer(std::string_view s) {
+  long long n = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return n;
+}
 
 std::vector<std::string> strings_of(const Json* list) {
   std::vector<std::string> out;
@@ -155,21 +164,18 @@ class Cve202229162 final : public VirtualPatch {
         // "uid[:gid]", strconv.Atoi each, as runc does.
         const auto colon = v.find(':');
         auto number = [&](std::string_view s) {
-          long n = 0;
-          auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-          if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) throw Error("exec --user " + v + " is not uid[:gid]");
-          return n;
+          auto n = whole_integer(s);
+          if (!n) throw Error("exec --user " + v + " is not uid[:gid]");
+          return *n;
         };
         if (!v.empty()) {
           p["user"]["uid"] = static_cast<std::uint32_t>(number(std::string_view(v).substr(0, colon)));
           if (colon != std::string::npos) p["user"]["gid"] = static_cast<std::uint32_t>(number(std::string_view(v).substr(colon + 1)));
         }
       } else if (f.name == "additional-gids") {
-        long long gid = 0;
-        auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), gid);
-        if (ec != std::errc() || ptr != v.data() + v.size() || v.empty())
-          throw Error("exec --additional-gids " + v + " is not a number");  // runc refuses it itself
-        p["user"]["additionalGids"].push_back(gid);
+        auto gid = whole_integer(v);
+        if (!gid) throw Error("exec --additional-gids " + v + " is not a number");  // runc refuses it itself
+        p["user"]["additionalGids"].push_back(*gid);
       } else {
         continue;  // detach, pid-file, console-socket, preserve-fds, cgroup, …: kept for runc
       }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "oci/base/fd.h"
+#include "oci/base/fnv1a.h"
 #include "oci/base/files.h"
 
 namespace rg {
@@ -16,12 +17,6 @@ std::string hex16(std::uint64_t v) {
   char out[17];
   std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(v));
   return out;
-}
-
-std::uint64_t fnv1a64(std::string_view s) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
-  return h;
 }
 
 }  // namespace
@@ -81,7 +76,7 @@ bool RuncCopyRecord::copied(const struct stat& st) const {
 }
 
 std::string runc_copy_record_path(const std::string& runc_path, const std::string& dir) {
-  return dir + "/" + hex16(fnv1a64(runc_path)) + ".json";
+  return dir + "/" + hex16(rg_fnv1a64(runc_path.data(), runc_path.size(), RG_FNV_SEED)) + ".json";
 }
 
 std::optional<RuncCopyRecord> read_runc_copy_record(const std::string& runc_path, const std::string& dir) {

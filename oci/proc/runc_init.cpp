@@ -76,24 +76,25 @@ RuncBinary::RuncBinary(std::string path) : path_(std::move(path)) {
 }
 
 bool RuncBinary::runs(const std::string& proc_root, pid_t pid, const std::optional<ExeFile>& known) {
+  return matches(proc_root, pid, known, true);
+}
+
+bool RuncBinary::runs_identified(const std::string& proc_root, pid_t pid) {
+  return matches(proc_root, pid, std::nullopt, false);
+}
+
+bool RuncBinary::matches(const std::string& proc_root, pid_t pid, const std::optional<ExeFile>& known, bool compare_bytes) {
   if (!file_) return false;
   std::optional<ExeFile> exe = known ? known : exe_file_of(proc_root, pid);
   if (!exe) return false;
   if (exe->dev == file_->dev && exe->ino == file_->ino) return true;
   if (!exe->memfd || exe->size != file_->size) return false;
+  if (!compare_bytes) return keepers_copy(*exe) || same_bytes_as_runc(proc_root, pid, *exe, false);
   auto key = std::make_pair(exe->dev, exe->ino);
   if (auto it = clones_.find(key); it != clones_.end()) return it->second;
-  bool same = keepers_copy(*exe) || same_bytes_as_runc(proc_root, pid, *exe);
+  bool same = keepers_copy(*exe) || same_bytes_as_runc(proc_root, pid, *exe, true);
   clones_[key] = same;
   return same;
-}
-
-bool RuncBinary::runs_identified(const std::string& proc_root, pid_t pid) {
-  if (!file_) return false;
-  std::optional<ExeFile> exe = exe_file_of(proc_root, pid);
-  if (!exe) return false;
-  if (exe->dev == file_->dev && exe->ino == file_->ino) return true;
-  return exe->memfd && exe->size == file_->size && (keepers_copy(*exe) || same_bytes_as_runc(proc_root, pid, *exe, false));
 }
 
 bool RuncBinary::keepers_copy(const ExeFile& exe) const {

@@ -51,8 +51,10 @@ class RuncBinary {
   bool runs_identified(const std::string& proc_root, pid_t pid);
 
  private:
+  // runs() (compare_bytes) and runs_identified() (a memfd sealed as runc seals its copy suffices).
+  bool matches(const std::string& proc_root, pid_t pid, const std::optional<ExeFile>& known, bool compare_bytes);
   bool keepers_copy(const ExeFile& exe) const;
-  bool same_bytes_as_runc(const std::string& proc_root, pid_t pid, const ExeFile& exe, bool compare_bytes = true);
+  bool same_bytes_as_runc(const std::string& proc_root, pid_t pid, const ExeFile& exe, bool compare_bytes);
   std::string path_;
   std::optional<ExeFile> file_;
   std::map<std::pair<dev_t, ino_t>, bool> clones_;

@@ -119,12 +119,6 @@ int rg_first_stage_passes_through(int argc, char* const* argv) {
   return RG_FS_NO; /* not a runc command: runc reports it, through the full runtime */
 }
 
-uint64_t rg_fnv1a64(const void* data, uint64_t size, uint64_t hash) {
-  const unsigned char* p = (const unsigned char*)data;
-  for (uint64_t i = 0; i < size; ++i) hash = (hash ^ p[i]) * 0x100000001b3ull;
-  return hash;
-}
-
 void rg_pt_cache_path(const char* config_path, char* out) {
   static const char kDir[] = RG_PT_DIR "/";
   unsigned long n = 0;
@@ -211,6 +205,15 @@ static int parse_uint(const char* s, const char* end, unsigned long max, unsigne
 static char marker[64];
 static char* env_out[4096];
 
+/* Appends `v` in decimal at out[*n]. */
+static void append_decimal(char* out, unsigned long* n, unsigned long v) {
+  char digits[24];
+  int d = 0;
+  do digits[d++] = (char)('0' + v % 10);
+  while ((v /= 10) != 0);
+  while (d > 0) out[(*n)++] = digits[--d];
+}
+
 /* envp with RUNC_GUARD_ACTIVE replaced by ours; 0 when we would be looping or it does not fit. */
 static char* const* marked_environment(char* const* envp, long self) {
   unsigned long depth = 1, n = 0;
@@ -233,19 +236,11 @@ static char* const* marked_environment(char* const* envp, long self) {
     if ((long)pid == self || old_depth >= RG_MAX_LOOP_DEPTH) return 0; /* the runtime refuses it */
     depth = old_depth + 1;
   }
-  char digits[24];
   unsigned long m = 0;
   for (const char* p = RG_LOOP_MARKER_ENV "="; *p; ++p) marker[m++] = *p;
-  int d = 0;
-  unsigned long v = (unsigned long)self;
-  do digits[d++] = (char)('0' + v % 10);
-  while ((v /= 10) != 0);
-  while (d > 0) marker[m++] = digits[--d];
+  append_decimal(marker, &m, (unsigned long)self);
   marker[m++] = '.';
-  v = depth;
-  do digits[d++] = (char)('0' + v % 10);
-  while ((v /= 10) != 0);
-  while (d > 0) marker[m++] = digits[--d];
+  append_decimal(marker, &m, depth);
   marker[m] = 0;
   env_out[n++] = marker;
   env_out[n] = 0;

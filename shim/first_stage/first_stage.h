@@ -16,6 +16,8 @@
 
 #include <stdint.h>
 
+#include "oci/base/fnv1a.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -70,8 +72,6 @@ extern volatile int rg_first_stage_verdict;
  * passes when the cache says no guard acts on it; RG_FS_NO — anything else (the full runtime decides). */
 enum { RG_FS_NO = 0, RG_FS_PASS = 1, RG_FS_PASS_IF_FORCED_DELETE_PASSES = 2 };
 int rg_first_stage_passes_through(int argc, char* const* argv);
-uint64_t rg_fnv1a64(const void* data, uint64_t size, uint64_t seed);
-#define RG_FNV_SEED 0xcbf29ce484222325ull
 /* "<RG_PT_DIR>/<16 hex digits of fnv1a64(config_path)>" into out (at least sizeof RG_PT_DIR + 18). */
 void rg_pt_cache_path(const char* config_path, char* out);
 

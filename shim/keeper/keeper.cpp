@@ -27,26 +27,33 @@
 namespace rg {
 namespace {
 
-bool same_identity(const struct stat& a, const struct stat& b) {
-  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
-         a.st_mtim.tv_nsec == b.st_mtim.tv_nsec && a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
-}
+// sha256 fed piece by piece (libmd), as hex.
+class Sha256 {
+ public:
+  Sha256() { SHA256Init(&ctx_); }
+  void update(const void* data, std::size_t size) { SHA256Update(&ctx_, static_cast<const std::uint8_t*>(data), size); }
+  std::string hex() {
+    char out[SHA256_DIGEST_STRING_LENGTH];
+    SHA256End(&ctx_, out);
+    return std::string(out, SHA256_DIGEST_STRING_LENGTH - 1);
+  }
+
+ private:
+  SHA2_CTX ctx_;
+};
 
 // sha256 (hex) of `fd`'s first `size` bytes, read with pread.
 std::string sha256_of(int fd, off_t size) {
-  SHA2_CTX ctx;
-  SHA256Init(&ctx);
+  Sha256 sha;
   std::vector<std::uint8_t> buf(1 << 20);
   for (off_t at = 0; at < size;) {
     ssize_t n = ::pread(fd, buf.data(), buf.size(), at);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) throw Error::from_errno("read for sha256");
-    SHA256Update(&ctx, buf.data(), static_cast<std::size_t>(n));
+    sha.update(buf.data(), static_cast<std::size_t>(n));
     at += n;
   }
-  char hex[SHA256_DIGEST_STRING_LENGTH];
-  SHA256End(&ctx, hex);
-  return std::string(hex, SHA256_DIGEST_STRING_LENGTH - 1);
+  return sha.hex();
 }
 
 // A sealed memfd holding exactly the bytes of the runc file, and the record describing it (pid, start time
@@ -66,8 +73,11 @@ Copy copy_runc(const std::string& runc_path) {
   if (!memfd && errno == EINVAL)
     memfd.reset(static_cast<int>(::syscall(SYS_memfd_create, "runc", MFD_CLOEXEC | MFD_ALLOW_SEALING)));
   if (!memfd) throw Error::from_errno("memfd_create");
-  SHA2_CTX ctx;
-  SHA256Init(&ctx);
+  Copy copy;
+  RuncCopyRecord& r = copy.record;
+  r.runc_path = runc_path;
+  r.set_runc_file(before);
+  Sha256 sha;
   std::vector<char> buf(1 << 20);
   off_t copied = 0;
   for (;;) {
@@ -75,28 +85,22 @@ Copy copy_runc(const std::string& runc_path) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw Error::from_errno("read " + runc_path);
     if (n == 0) break;
-    SHA256Update(&ctx, reinterpret_cast<const std::uint8_t*>(buf.data()), static_cast<std::size_t>(n));
+    sha.update(buf.data(), static_cast<std::size_t>(n));
     write_all(memfd.get(), std::string_view(buf.data(), static_cast<std::size_t>(n)), "keeper memfd");
     copied += n;
   }
   struct stat after {};
-  if (::fstat(src.get(), &after) != 0 || !same_identity(before, after) || copied != after.st_size)
+  if (::fstat(src.get(), &after) != 0 || !r.copied(after) || copied != after.st_size)
     throw Error(runc_path + " changed while it was copied");
-  char hex[SHA256_DIGEST_STRING_LENGTH];
-  SHA256End(&ctx, hex);
+  r.sha256 = sha.hex();
   if (::fcntl(memfd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0 ||
       ::fcntl(memfd.get(), F_ADD_SEALS, F_SEAL_SEAL) != 0)
     throw Error::from_errno("seal the keeper's copy");
   if (::fcntl(memfd.get(), F_GET_SEALS) != kRuncMemfdSeals) throw Error("the keeper's copy has other seals than runc's");
-  Copy copy;
-  copy.record.sha256 = std::string(hex, SHA256_DIGEST_STRING_LENGTH - 1);
   // The sealed bytes hashed again: what runs is what was read.
-  if (sha256_of(memfd.get(), copied) != copy.record.sha256) throw Error("the keeper's copy differs from " + runc_path);
+  if (sha256_of(memfd.get(), copied) != r.sha256) throw Error("the keeper's copy differs from " + runc_path);
   struct stat sealed {};
   if (::fstat(memfd.get(), &sealed) != 0) throw Error::from_errno("fstat the keeper's copy");
-  RuncCopyRecord& r = copy.record;
-  r.runc_path = runc_path;
-  r.set_runc_file(after);
   r.copy_dev = sealed.st_dev;
   r.copy_ino = sealed.st_ino;
   copy.memfd = std::move(memfd);
@@ -141,8 +145,7 @@ KeeperCopy keeper_copy_of(const std::string& runc_path, const struct stat& runc_
   if (!pidfd) return out;  // gone, or a kernel before 5.3 (no pidfd_getfd either)
   // The pidfd refers to whatever process has the pid now; its start time, read after, must be the keeper's
   // (which predates its record): then the fd below comes from the keeper.
-  auto st = read_proc_stat("/proc", record->pid);
-  if (!st || st->start_time != record->start_time) return out;
+  if (!same_process_alive("/proc", {record->pid, record->start_time})) return out;
   UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(), record->fd, 0)));
   if (!fd) return out;  // < 5.6: pidfd_getfd missing; nothing is ever opened by path instead
   ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC);

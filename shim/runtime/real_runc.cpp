@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <iterator>
 #include <string_view>
 
 #include "oci/base/error.h"
@@ -10,12 +11,13 @@
 namespace rg {
 
 namespace {
-constexpr std::size_t kFixedRuncCandidates = 5;  // the ones before docker-runc on PATH
+// Looked for first, in this order; then docker-runc on PATH.
+constexpr const char* kFixedRuncCandidates[] = {"/usr/bin/runc.real", "/usr/bin/runc", "/usr/sbin/runc",
+                                                "/usr/local/bin/runc", "/usr/local/sbin/runc"};
 }  // namespace
 
 std::vector<std::string> default_runc_candidates(const char* path_env) {
-  std::vector<std::string> out = {"/usr/bin/runc.real", "/usr/bin/runc",       "/usr/sbin/runc",
-                                  "/usr/local/bin/runc", "/usr/local/sbin/runc"};
+  std::vector<std::string> out(std::begin(kFixedRuncCandidates), std::end(kFixedRuncCandidates));
   // docker-runc (old docker packages) anywhere on PATH.
   std::string_view path = path_env ? path_env : "";
   while (!path.empty()) {
@@ -66,7 +68,7 @@ RealRunc locate_real_runc(const Config& config, const char* path_env, const std:
     require_secure_stat(st, candidate, "runtime");
     found.path = candidate;
     found.stat = st;
-    found.from_path_env = k >= kFixedRuncCandidates;
+    found.from_path_env = k >= std::size(kFixedRuncCandidates);
     return found;
   }
   throw Error::refusal(

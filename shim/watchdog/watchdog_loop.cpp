@@ -304,15 +304,19 @@ void InitWatcher::enforce_deadline(const std::vector<TrackedInit>& inits) {
     bool sent = pidfd ? pidfd_send_sigkill(pidfd.get()) : ::kill(init.id.pid, SIGKILL) == 0;
     if (sent) killed.push_back(init.id.pid);
   }
-  bool runc_killed = false;
-  if (runc_pidfd_ >= 0) runc_killed = pidfd_send_sigkill(runc_pidfd_);
-  else if (same_process_alive(spec_.proc_root, spec_.runc)) runc_killed = ::kill(spec_.runc.pid, SIGKILL) == 0;
-  wait_for_runc_exit(milliseconds(2000));
   details["inits_killed"] = killed;
-  details["runc_killed"] = runc_killed;
+  details["runc_killed"] = kill_runc();
   if (cleans_up) details["delete_force_exit"] = spec_.call.delete_force(spec_.container_id, milliseconds(10000));
   events_.emit("init.killed", details);
   count(metric::kInitKilled);
+}
+
+bool InitWatcher::kill_runc() {
+  bool killed = false;
+  if (runc_pidfd_ >= 0) killed = pidfd_send_sigkill(runc_pidfd_);
+  else if (same_process_alive(spec_.proc_root, spec_.runc)) killed = ::kill(spec_.runc.pid, SIGKILL) == 0;
+  wait_for_runc_exit(milliseconds(2000));
+  return killed;
 }
 
 WatchEnd InitWatcher::run_with_runc_deadline() {
@@ -328,11 +332,7 @@ WatchEnd InitWatcher::run_with_runc_deadline() {
     return WatchEnd::RuncExited;
   }
   RuncLog(spec_.log_path, spec_.log_format).write(LogLevel::Error, message);
-  bool killed = false;
-  if (runc_pidfd_ >= 0) killed = pidfd_send_sigkill(runc_pidfd_);
-  else if (same_process_alive(spec_.proc_root, spec_.runc)) killed = ::kill(spec_.runc.pid, SIGKILL) == 0;
-  wait_for_runc_exit(milliseconds(2000));
-  details["runc_killed"] = killed;
+  details["runc_killed"] = kill_runc();
   events_.emit("runc.killed", details);
   return WatchEnd::Killed;
 }

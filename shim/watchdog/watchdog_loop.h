@@ -113,6 +113,9 @@ class InitWatcher {
   WatchEnd run_with_runc_deadline();
 
  private:
+  // SIGKILL to the watched runc (through its pidfd; without one, check-then-kill), then up to 2 s for it to
+  // exit. Whether the signal was sent.
+  bool kill_runc();
   struct TrackedInit {
     ProcessIdentity id;
     std::string comm;
