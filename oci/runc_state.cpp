@@ -12,7 +12,21 @@
 namespace rg {
 
 std::optional<RuncState> parse_runc_state(std::string_view text) {
-  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  // Only the members read below are kept: state.json carries runc's whole libcontainer config (kilobytes of
+  // mounts, namespaces, capabilities), and building all of it into a DOM was most of `start`'s read time.
+  std::string member;  // the top-level member being read
+  const nlohmann::json::parser_callback_t keep_needed = [&member](int depth, nlohmann::json::parse_event_t event,
+                                                                  nlohmann::json& parsed) {
+    if (event != nlohmann::json::parse_event_t::key) return true;
+    const auto& key = parsed.get_ref<const std::string&>();
+    if (depth == 1) {
+      member = key;
+      return key == "init_process_pid" || key == "init_process_start" || key == "created" || key == "config" ||
+             key == "cgroup_paths";
+    }
+    return depth != 2 || member != "config" || key == "labels";
+  };
+  auto j = nlohmann::json::parse(text, keep_needed, /*allow_exceptions=*/false);
   if (!j.is_object()) return std::nullopt;
   try {
     RuncState out;

@@ -12,6 +12,7 @@
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 #include <nlohmann/json.hpp>
 
@@ -154,13 +155,14 @@ void start_watchdog(const WatchdogRequest& request, EventLog& events) noexcept {
       // Double fork + setsid: the watchdog is nobody's child we know of and has no controlling terminal.
       ::setsid();
       pid_t watchdog = ::fork();
-      if (watchdog != 0) ::_exit(watchdog < 0 ? 1 : 0);
-      watchdog_main(std::move(spec), runc_pidfd.get(), watch_inits, working);
+      if (watchdog == 0) watchdog_main(std::move(spec), runc_pidfd.get(), watch_inits, working);
+      if (watchdog < 0) events.emit("watchdog.failed", {{"error", std::string("fork watchdog: ") + std::strerror(errno)}});
+      ::_exit(watchdog < 0 ? 1 : 0);
     }
-    int status = 0;
-    while (::waitpid(intermediate, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) != 0) throw Error("could not fork the watchdog");
+    // Not reaped here: waiting for the intermediate's own fork would put it on every create/start/exec's
+    // path. It exits within microseconds and stays a zombie child of runc (our pid after the exec) until runc
+    // reaps it (run and exec reap every child, ignoring the ones they do not know) or exits; its exit status
+    // is not needed, the intermediate logs a failed fork itself.
   } catch (const std::exception& e) {
     events.emit("watchdog.failed", {{"error", e.what()}});
   }

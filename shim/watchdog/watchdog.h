@@ -32,8 +32,8 @@ WatchSpec make_watch_spec(const WatchdogRequest& request, pid_t runc_pid, const 
 constexpr const char* kWatchdogComm = "rg-watchdog";
 
 // Starts the watchdog when it watches inits or a guard left it work (Guard::wants_watchdog). Never throws
-// and never blocks the caller beyond reaping the intermediate fork; a failure to start it is logged as an
-// event and runc runs unwatched.
+// and never blocks the caller: the intermediate fork is left for runc to reap; a failure to start the
+// watchdog is logged as an event (by the intermediate when its fork fails) and runc runs unwatched.
 void start_watchdog(const WatchdogRequest& request, EventLog& events) noexcept;
 
 }  // namespace rg

@@ -125,6 +125,26 @@ TEST(StateJson, InitPidAndStartTime) {
   fs::remove_all(root);
 }
 
+// state.json as runc writes it: only the members read are kept, the rest (runc's whole libcontainer config)
+// is still parsed, so a malformed document is refused wherever the damage is.
+TEST(StateJson, ReadsOnlyWhatIsNeededFromAFullState) {
+  const std::string full = R"({"id":"c","init_process_pid":7,"init_process_start":42,"created":"2026-12-06T00:00:00Z",
+    "config":{"rootfs":"/b/rootfs","mounts":[{"source":"proc","destination":"/proc"}],"labels":["k=v","bundle=/run/b"],
+              "cgroups":{"path":"/x","labels":["bundle=/wrong"]}},
+    "cgroup_paths":{"memory":"/sys/fs/cgroup/memory/c","freezer":"/sys/fs/cgroup/freezer/c"},
+    "namespace_paths":{"NEWNS":"/proc/7/ns/mnt"},"bundle":"/not/this"})";
+  auto s = parse_runc_state(full);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->init.pid, 7);
+  EXPECT_EQ(s->init.start_time, 42u);
+  EXPECT_EQ(s->created, "2026-12-06T00:00:00Z");
+  EXPECT_EQ(s->bundle, "/run/b");
+  EXPECT_EQ(s->cgroup_paths.size(), 2u);
+  EXPECT_EQ(s->cgroup_paths.at("freezer"), "/sys/fs/cgroup/freezer/c");
+  EXPECT_FALSE(parse_runc_state(R"({"init_process_pid":7,"init_process_start":42,"config":{"mounts":[}})"));
+  EXPECT_FALSE(parse_runc_state(R"({"init_process_pid":7,"init_process_start":42,"namespace_paths":{"a":}})"));
+}
+
 TEST(WatchSpec, FromRuncArgv) {
   Config config;
   config.watchdog.init_timeout_s = 7;
