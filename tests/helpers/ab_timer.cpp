@@ -3,7 +3,10 @@
 // the median of the pairwise ratios B/A. The order alternates (AB, BA, AB, …): what one command leaves for the
 // kernel to finish (a container's cgroup released, its memory freed) is paid by whichever runs next, and a
 // fixed order would charge all of it to B.
-// Usage: ab_timer N A_ARG... ::: B_ARG...
+// Usage: ab_timer N A_ARG... ::: B_ARG... [:::before SETUP_ARG...] [:::after TEARDOWN_ARG...]
+// SETUP and TEARDOWN run untimed right before and after every timed command (e.g. a bare `runc create`
+// around a timed `start`); all of them see AB_ARM=A or AB_ARM=B in their environment, so each arm can use
+// its own container.
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,33 +51,39 @@ double percentile(std::vector<double> v, double p) {
 
 int main(int argc, char** argv) {
   if (argc < 5) {
-    std::fprintf(stderr, "usage: ab_timer N A_ARG... ::: B_ARG...\n");
+    std::fprintf(stderr, "usage: ab_timer N A_ARG... ::: B_ARG... [:::before SETUP_ARG...] [:::after TEARDOWN_ARG...]\n");
     return 2;
   }
   int n = std::atoi(argv[1]);
-  std::vector<char*> a, b;
-  bool second = false;
+  std::vector<char*> a, b, before, after;
+  std::vector<char*>* into = &a;
   for (int i = 2; i < argc; ++i) {
-    if (std::strcmp(argv[i], ":::") == 0) {
-      second = true;
-      continue;
-    }
-    (second ? b : a).push_back(argv[i]);
+    if (std::strcmp(argv[i], ":::") == 0) into = &b;
+    else if (std::strcmp(argv[i], ":::before") == 0) into = &before;
+    else if (std::strcmp(argv[i], ":::after") == 0) into = &after;
+    else into->push_back(argv[i]);
   }
-  a.push_back(nullptr);
-  b.push_back(nullptr);
+  for (auto* v : {&a, &b, &before, &after}) v->push_back(nullptr);
+  // One timed run of an arm, its setup and teardown untimed around it.
+  auto timed = [&](const std::vector<char*>& command, const char* arm) {
+    ::setenv("AB_ARM", arm, 1);
+    if (before.size() > 1) run_once(before);
+    double us = run_once(command);
+    if (after.size() > 1) run_once(after);
+    return us;
+  };
   // Warm up page cache and dentries for both binaries.
-  run_once(a);
-  run_once(b);
+  timed(a, "A");
+  timed(b, "B");
   std::vector<double> ta, tb;
   std::vector<double> ratios;
   for (int i = 0; i < n; ++i) {
     if (i % 2 == 0) {
-      ta.push_back(run_once(a));
-      tb.push_back(run_once(b));
+      ta.push_back(timed(a, "A"));
+      tb.push_back(timed(b, "B"));
     } else {
-      tb.push_back(run_once(b));
-      ta.push_back(run_once(a));
+      tb.push_back(timed(b, "B"));
+      ta.push_back(timed(a, "A"));
     }
     ratios.push_back(tb.back() / ta.back());
   }
