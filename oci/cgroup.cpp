@@ -92,19 +92,68 @@ std::optional<CgroupHierarchy> hierarchy_in(const std::vector<MountEntry>& mount
   return h;
 }
 
-// This process's mounts and cgroups, read and parsed once per process: several guards of one invocation
-// ask, and mountinfo can be long on busy nodes.
+// runc's tryDefaultPath (libcontainer/cgroups/v1_utils.go): /sys/fs/cgroup/<controller> ("name=" dropped, a
+// link such as cpu -> cpu,cpuacct followed but only within /sys/fs/cgroup) when it is a directory, a mount
+// point of its own and a cgroup filesystem; the unified hierarchy ("") at /sys/fs/cgroup (v2) or
+// /sys/fs/cgroup/unified (hybrid). nullopt: not there, ask mountinfo.
+std::optional<std::string> default_mountpoint(std::string_view controller) {
+  constexpr std::string_view kDefault = "/sys/fs/cgroup";
+  std::vector<std::string> candidates;
+  if (controller.empty()) {
+    candidates = {std::string(kDefault), std::string(kDefault) + "/unified"};
+  } else {
+    std::string_view name = controller;
+    if (name.starts_with("name=")) name.remove_prefix(5);
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos) return std::nullopt;
+    candidates = {std::string(kDefault) + "/" + std::string(name)};
+  }
+  for (const std::string& candidate : candidates) {
+    char resolved[PATH_MAX];
+    if (!::realpath(candidate.c_str(), resolved)) continue;
+    const std::string path = resolved;
+    const bool at_root = path == kDefault;
+    const bool one_below = path.size() > kDefault.size() + 1 && path.starts_with(kDefault) && path[kDefault.size()] == '/' &&
+                           path.find('/', kDefault.size() + 1) == std::string::npos;
+    if (!(controller.empty() ? at_root || one_below : one_below)) continue;
+    struct stat st {}, parent {};
+    struct statfs fs {};
+    const std::string above = path.substr(0, path.rfind('/'));
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || ::lstat(above.c_str(), &parent) != 0 ||
+        st.st_dev == parent.st_dev || ::statfs(path.c_str(), &fs) != 0)
+      continue;
+    if (fs.f_type == (controller.empty() ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC)) return path;
+  }
+  return std::nullopt;
+}
+
+// This process's cgroups, read once per process; its mounts parsed only when a lookup needs them (several
+// guards of one invocation ask, and mountinfo can be long on busy nodes).
 struct SelfCgroups {
-  std::vector<MountEntry> mounts;
   std::string cgroup;
+  std::optional<std::vector<MountEntry>> mounts;
 };
-const SelfCgroups& self_cgroups(const std::string& proc_root) {
+SelfCgroups& self_cgroups(const std::string& proc_root) {
   static std::map<std::string, SelfCgroups> read;
   auto it = read.find(proc_root);
-  if (it == read.end())
-    it = read.emplace(proc_root, SelfCgroups{parse_mountinfo(read_file(proc_root + "/self/mountinfo")),
-                                             read_file(proc_root + "/self/cgroup")}).first;
+  if (it == read.end()) it = read.emplace(proc_root, SelfCgroups{read_file(proc_root + "/self/cgroup"), std::nullopt}).first;
   return it->second;
+}
+const std::vector<MountEntry>& self_mounts(const std::string& proc_root, SelfCgroups& self) {
+  if (!self.mounts) self.mounts = parse_mountinfo(read_file(proc_root + "/self/mountinfo"));
+  return *self.mounts;
+}
+
+// The hierarchy of `controller` for this process: at runc's default path when the root is not needed (and
+// /proc is the real one), else from mountinfo.
+std::optional<CgroupHierarchy> self_hierarchy(const std::string& proc_root, std::string_view controller, RootNeeded root) {
+  SelfCgroups& self = self_cgroups(proc_root);
+  if (root == RootNeeded::No && proc_root == "/proc") {
+    auto own = cgroup_path_in(self.cgroup, controller);
+    if (!own) return std::nullopt;
+    if (auto mountpoint = default_mountpoint(controller))
+      return CgroupHierarchy{std::string(controller), std::move(*mountpoint), "", std::move(*own), false};
+  }
+  return hierarchy_in(self_mounts(proc_root, self), self.cgroup, controller);
 }
 }  // namespace
 
@@ -113,21 +162,20 @@ std::optional<CgroupHierarchy> parse_cgroup_hierarchy(std::string_view mountinfo
   return hierarchy_in(parse_mountinfo(mountinfo), cgroup, controller);
 }
 
-std::optional<CgroupHierarchy> find_cgroup_hierarchy(std::string_view controller, const std::string& proc_root) {
-  const SelfCgroups& self = self_cgroups(proc_root);
-  return hierarchy_in(self.mounts, self.cgroup, controller);
+std::optional<CgroupHierarchy> find_cgroup_hierarchy(std::string_view controller, const std::string& proc_root, RootNeeded root) {
+  return self_hierarchy(proc_root, controller, root);
 }
 
-std::vector<CgroupHierarchy> all_cgroup_hierarchies(const std::string& proc_root) {
-  const SelfCgroups& self = self_cgroups(proc_root);
+std::vector<CgroupHierarchy> all_cgroup_hierarchies(const std::string& proc_root, RootNeeded root) {
+  const std::string cgroup = self_cgroups(proc_root).cgroup;
   std::vector<CgroupHierarchy> out;
-  for (std::string_view line : split(self.cgroup, '\n')) {
+  for (std::string_view line : split(cgroup, '\n')) {
     std::size_t first = line.find(':');
     std::size_t second = first == std::string_view::npos ? first : line.find(':', first + 1);
     if (second == std::string_view::npos) continue;
     const std::string_view controllers = line.substr(first + 1, second - first - 1);
     const std::string_view controller = controllers.substr(0, controllers.find(','));
-    if (auto h = hierarchy_in(self.mounts, self.cgroup, controller)) out.push_back(std::move(*h));
+    if (auto h = self_hierarchy(proc_root, controller, root)) out.push_back(std::move(*h));
   }
   return out;
 }
@@ -144,6 +192,10 @@ std::optional<std::string> process_cgroup_dir(const CgroupHierarchy& h, std::str
   } catch (const Error&) {
     return std::nullopt;
   }
+}
+
+RootNeeded root_needed_for(std::string_view cgroups_path, bool systemd) {
+  return systemd || cgroups_path.starts_with('/') ? RootNeeded::No : RootNeeded::Yes;
 }
 
 std::string runc_clean_path(std::string_view path) {
@@ -170,6 +222,7 @@ std::string runc_clean_path(std::string_view path) {
 std::string resolve_cgroup_dir(const CgroupHierarchy& h, std::string_view cgroups_path, std::string_view container_id) {
   std::string inner = runc_clean_path(cgroups_path.empty() ? container_id : cgroups_path);
   if (!inner.empty() && inner.front() == '/') return join_path(h.mountpoint, inner);
+  if (!h.root_known) throw Error("the " + h.controller + " hierarchy was found without its mounted root; a relative cgroup path needs it");
   // GetOwnCgroupPath: the mountpoint plus our cgroup relative to the mount's root (nested containers).
   std::string_view own = h.own_cgroup;
   std::string_view root = h.root;

@@ -17,18 +17,29 @@ struct CgroupHierarchy {
   std::string mountpoint;  // e.g. /sys/fs/cgroup/memory
   std::string root;        // the mount's root inside the hierarchy ("/" on a host)
   std::string own_cgroup;  // this process's cgroup in it, from /proc/self/cgroup
+  bool root_known = true;  // false: found at runc's default path without mountinfo (RootNeeded::No)
 };
+
+// Whether a lookup must know each hierarchy's mounted root. Only a relative cgroupsPath (and a process's
+// cgroup directory) needs it; an absolute or systemd cgroupsPath needs the mountpoint alone, which runc itself
+// takes from /sys/fs/cgroup/<controller> without reading /proc/self/mountinfo — a file whose generation alone
+// costs milliseconds on a node with thousands of mounts. RootNeeded::No does the same.
+enum class RootNeeded { Yes, No };
 
 // From the text of /proc/<pid>/mountinfo and /proc/<pid>/cgroup; nullopt when `controller` has no v1
 // hierarchy (for "": when there is no cgroup v2 mount).
 std::optional<CgroupHierarchy> parse_cgroup_hierarchy(std::string_view mountinfo, std::string_view cgroup,
                                                       std::string_view controller);
 // The same, read from `<proc_root>/self/...`. Throws rg::Error when the files cannot be read.
-std::optional<CgroupHierarchy> find_cgroup_hierarchy(std::string_view controller, const std::string& proc_root = "/proc");
+std::optional<CgroupHierarchy> find_cgroup_hierarchy(std::string_view controller, const std::string& proc_root = "/proc",
+                                                     RootNeeded root = RootNeeded::Yes);
 // Every hierarchy this process is in: each v1 controller group ("cpu,cpuacct", "name=systemd", …, named by
 // its first controller) and the unified one (""), as runc's cgroupfs driver makes a container's cgroup in
 // each. Throws rg::Error when /proc cannot be read.
-std::vector<CgroupHierarchy> all_cgroup_hierarchies(const std::string& proc_root = "/proc");
+std::vector<CgroupHierarchy> all_cgroup_hierarchies(const std::string& proc_root = "/proc", RootNeeded root = RootNeeded::Yes);
+// Whether runc resolves this cgroupsPath from the mountpoint alone: the systemd driver, or an absolute path
+// (an empty one means <own cgroup>/<container id>, relative).
+RootNeeded root_needed_for(std::string_view cgroups_path, bool systemd);
 
 // The directory of a process's cgroup in `hierarchy`, from the text of its /proc/<pid>/cgroup; nullopt when
 // it has none there or it lies outside the mounted root.
@@ -39,7 +50,8 @@ std::string runc_clean_path(std::string_view path);
 
 // The directory runc's cgroupfs driver uses in `hierarchy`: an absolute cgroupsPath under the mountpoint, a
 // relative one under runc's own cgroup (runc is this process after the exec), an empty one →
-// <own cgroup>/<container id>. Throws rg::Error when our own cgroup lies outside the mounted root.
+// <own cgroup>/<container id>. Throws rg::Error when our own cgroup lies outside the mounted root, or when a
+// relative path meets a hierarchy found without its root (RootNeeded::No).
 std::string resolve_cgroup_dir(const CgroupHierarchy& hierarchy, std::string_view cgroups_path,
                                std::string_view container_id);
 

@@ -52,9 +52,9 @@ std::string_view freezer_name(std::optional<FreezerState> state) {
 bool frozen(std::optional<FreezerState> state) { return state && *state != FreezerState::Thawed; }
 
 // The freezer hierarchy: v1's freezer controller, else the unified v2 hierarchy.
-std::optional<CgroupHierarchy> freezer_hierarchy() {
-  if (auto v1 = find_cgroup_hierarchy("freezer")) return v1;
-  return find_cgroup_hierarchy("");
+std::optional<CgroupHierarchy> freezer_hierarchy(RootNeeded root = RootNeeded::Yes) {
+  if (auto v1 = find_cgroup_hierarchy("freezer", "/proc", root)) return v1;
+  return find_cgroup_hierarchy("", "/proc", root);
 }
 
 // A runc state's freezer directory (v1 "freezer", v2 the unified path under "").
@@ -158,7 +158,7 @@ CgroupCleanup remove_runc_cgroups(const std::string& proc_root, const std::strin
 // A container's cgroup directory in every hierarchy, as runc's driver names it.
 std::vector<std::string> container_cgroup_dirs(std::string_view cgroups_path, std::string_view id, bool systemd) {
   std::vector<std::string> dirs;
-  for (const CgroupHierarchy& h : all_cgroup_hierarchies()) {
+  for (const CgroupHierarchy& h : all_cgroup_hierarchies("/proc", root_needed_for(cgroups_path, systemd))) {
     try {
       if (!systemd) dirs.push_back(resolve_cgroup_dir(h, cgroups_path, id));
       else if (auto d = resolve_systemd_cgroup_dir(h, cgroups_path)) dirs.push_back(*d);
@@ -199,7 +199,7 @@ class FrozenContainerGuard final : public Guard {
         struct stat st {};
         if (::stat(dir.c_str(), &st) != 0) new_dirs_.push_back(std::move(dir));
       }
-      auto hierarchy = freezer_hierarchy();
+      auto hierarchy = freezer_hierarchy(root_needed_for(cgroups_path, systemd));
       if (!hierarchy) return;  // no freezer: nothing can be frozen
       if (systemd) {
         auto dir = resolve_systemd_cgroup_dir(*hierarchy, cgroups_path);

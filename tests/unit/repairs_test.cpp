@@ -117,6 +117,32 @@ TEST(Freezer, OnlyRealCgroupDirectoriesReachedWithoutLinks) {
   EXPECT_FALSE(is_cgroup_dir("relative/path"));
 }
 
+// runc's own shortcut for absolute and systemd cgroup paths (/sys/fs/cgroup/<controller>, no mountinfo) finds
+// the same mountpoints on this machine's real hierarchies as the mountinfo walk, and a relative path, which
+// needs the mounted root, is refused rather than guessed.
+TEST(CgroupHierarchies, DefaultPathsMatchMountinfo) {
+  const auto walked = all_cgroup_hierarchies("/proc", RootNeeded::Yes);
+  const auto shortcut = all_cgroup_hierarchies("/proc", RootNeeded::No);
+  ASSERT_FALSE(walked.empty());
+  ASSERT_EQ(walked.size(), shortcut.size());
+  for (std::size_t k = 0; k < walked.size(); ++k) {
+    SCOPED_TRACE(walked[k].controller);
+    EXPECT_EQ(shortcut[k].controller, walked[k].controller);
+    EXPECT_EQ(shortcut[k].mountpoint, walked[k].mountpoint);
+    EXPECT_EQ(shortcut[k].own_cgroup, walked[k].own_cgroup);
+    EXPECT_TRUE(walked[k].root_known);
+    EXPECT_FALSE(shortcut[k].root_known);
+    EXPECT_EQ(resolve_cgroup_dir(shortcut[k], "/kubepods/pod1/c1", "c1"), resolve_cgroup_dir(walked[k], "/kubepods/pod1/c1", "c1"));
+    EXPECT_THROW(resolve_cgroup_dir(shortcut[k], "", "c1"), Error);
+    EXPECT_THROW(resolve_cgroup_dir(shortcut[k], "relative/c1", "c1"), Error);
+    EXPECT_EQ(process_cgroup_dir(shortcut[k], "0::/x\n"), std::nullopt);
+  }
+  EXPECT_EQ(root_needed_for("/docker/abc", false), RootNeeded::No);
+  EXPECT_EQ(root_needed_for("system.slice:docker:abc", true), RootNeeded::No);
+  EXPECT_EQ(root_needed_for("", false), RootNeeded::Yes);
+  EXPECT_EQ(root_needed_for("docker/abc", false), RootNeeded::Yes);
+}
+
 TEST(SystemdCgroupDir, NeverAPath) {
   CgroupHierarchy h{"freezer", "/sys/fs/cgroup/freezer", "/", "/"};
   for (const char* bad : {"system.slice:../../../../tmp/evil:x", "system.slice:a/b:c", "system.slice:p:a/b",
