@@ -9,6 +9,8 @@
 #  4. the virtual patches: create and start with every patch enforced against every patch off (both through
 #     runc-guard; only the guarded call is timed).                     target: < 1 ms per create, < 0.5 ms per start
 #  5. the keeper and a watchdog at rest: RSS and CPU.
+#  6. create on a busy node: 2000 extra mounts (tmpfs, in a private mount namespace) and a kubelet-style
+#     absolute cgroupsPath, bare runc 1.1.5 against runc-guard (only the create is timed).
 # Usage: RG_BUILD=build tests/bench/bench.sh [iterations]   (root; ../shared/runtimes unpacked by the build)
 set -euo pipefail
 RG_BUILD=$(cd "${RG_BUILD:-build}" && pwd)
@@ -168,3 +170,18 @@ ms() { echo $((($1) * 1000 / $(getconf CLK_TCK))); }
 echo "  keeper: RSS $(awk '/^VmRSS/ {print $2 " " $3}' "/proc/$kpid/status"), CPU $(ms "$(cpu "$kpid") - c0") ms in 10 s"
 echo "  watchdog: RSS $(awk '/^VmRSS/ {print $2 " " $3}' "/proc/$wpid/status"), CPU $(ms "$(cpu "$wpid") - w0") ms in 10 s"
 wait
+
+echo "== 6. create with 2000 more mounts on the node (a private mount namespace), absolute cgroupsPath, $LN runs"
+mkdir -p "$WORK/busy"
+cp -r "$WORK/bundle/rootfs" "$WORK/busy/rootfs"
+jq '.linux.cgroupsPath = "/rg-bench/busy"' "$WORK/bundle/config.json" >"$WORK/busy/config.json"
+config "$DEBIAN" ', "keeper": {"enabled": false}'
+cat >"$WORK/busy.sh" <<SH
+set -e
+for i in \$(seq 2000); do mkdir -p "$WORK/mnt/\$i"; mount -t tmpfs -o size=4k tmpfs "$WORK/mnt/\$i"; done
+echo "  mountinfo lines: \$(wc -l </proc/self/mountinfo)"
+"$TIMER" "$LN" "$DEBIAN" --root "$ROOT" create --bundle "$WORK/busy" bA ::: "$GUARD" --root "$ROOT" create --bundle "$WORK/busy" bB \\
+  :::after /bin/sh -c '"$DEBIAN" --root "$ROOT" delete --force "b\$AB_ARM"'
+SH
+on_exit 'for d in /sys/fs/cgroup/*/rg-bench; do [ -d "$d" ] && rmdir "$d"; done; true'
+unshare -m --propagation private bash "$WORK/busy.sh"
