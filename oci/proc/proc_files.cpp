@@ -101,6 +101,15 @@ std::vector<pid_t> list_tasks(const std::string& proc_root, pid_t pid) {
   return numeric_entries(pid_dir(proc_root, pid) + "/task");
 }
 
+std::optional<std::vector<pid_t>> list_task_children(const std::string& proc_root, pid_t pid, pid_t tid) {
+  auto text = read_small_file(task_dir(proc_root, pid, tid) + "/children", std::size_t{4} << 20);
+  if (!text) return std::nullopt;
+  std::vector<pid_t> out;
+  for (std::string_view field : split_spaces(*text))
+    if (auto n = parse_number<pid_t>(field); n && *n > 0) out.push_back(*n);
+  return out;
+}
+
 std::optional<std::string> read_task_wchan(const std::string& proc_root, pid_t pid, pid_t tid) {
   auto text = read_small_file(task_dir(proc_root, pid, tid) + "/wchan");
   if (!text) return std::nullopt;

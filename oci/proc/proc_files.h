@@ -37,6 +37,9 @@ std::optional<ProcStat> read_proc_stat(const std::string& proc_root, pid_t pid);
 // Numeric entries of <proc_root> (processes) and of <proc_root>/PID/task (threads), ascending.
 std::vector<pid_t> list_pids(const std::string& proc_root);
 std::vector<pid_t> list_tasks(const std::string& proc_root, pid_t pid);
+// /proc/PID/task/TID/children: the children that thread forked (a process's children are spread over its
+// threads); nullopt when the file is missing (a kernel without CONFIG_PROC_CHILDREN) or the thread is gone.
+std::optional<std::vector<pid_t>> list_task_children(const std::string& proc_root, pid_t pid, pid_t tid);
 
 // /proc/PID/task/TID/wchan: the kernel function a sleeping thread waits in ("anon_pipe_write"), "" or "0"
 // when running or hidden.

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -68,6 +69,51 @@ std::optional<WatchClock::time_point> BlockDetector::next_confirmation_due() con
 }
 
 std::vector<ProcStat> DescendantTracker::refresh() {
+  if (auto walked = walk_children()) return std::move(*walked);
+  return scan_all();
+}
+
+std::optional<std::vector<ProcStat>> DescendantTracker::walk_children() {
+  // Breadth first from runc and from every descendant already known (it may have been reparented): a
+  // process is taken when it is known (same start time) or its parent was taken before it.
+  std::vector<pid_t> queue{root_.pid};
+  for (const auto& [pid, start] : descendants_) queue.push_back(pid);
+  std::map<pid_t, std::uint64_t> descendants;
+  std::set<pid_t> visited;
+  std::vector<ProcStat> out;
+  bool any_children_file = false;
+  for (std::size_t next = 0; next < queue.size(); ++next) {
+    const pid_t pid = queue[next];
+    if (!visited.insert(pid).second) continue;
+    if (pid != root_.pid) {
+      auto st = read_proc_stat(proc_root_, pid);
+      if (!st) continue;
+      auto known = descendants_.find(pid);
+      const bool was_descendant = known != descendants_.end() && known->second == st->start_time;
+      if (!was_descendant && st->ppid != root_.pid && !descendants.count(st->ppid)) continue;
+      descendants[pid] = st->start_time;
+      out.push_back(std::move(*st));
+    }
+    for (pid_t tid : list_tasks(proc_root_, pid)) {
+      auto children = list_task_children(proc_root_, pid, tid);
+      if (!children) continue;
+      any_children_file = true;
+      queue.insert(queue.end(), children->begin(), children->end());
+    }
+  }
+  // No children file anywhere: this kernel has none (or runc and all we knew are gone, when a scan finds
+  // nothing either) — list every pid instead.
+  if (!any_children_file) {
+    if (children_files_ == ChildrenFiles::Unknown)
+      children_files_ = list_task_children(proc_root_, ::getpid(), ::getpid()) ? ChildrenFiles::Present : ChildrenFiles::Absent;
+    if (children_files_ == ChildrenFiles::Absent) return std::nullopt;
+  }
+  descendants_ = std::move(descendants);
+  std::sort(out.begin(), out.end(), [](const ProcStat& a, const ProcStat& b) { return a.pid < b.pid; });
+  return out;
+}
+
+std::vector<ProcStat> DescendantTracker::scan_all() {
   // Every ~3 s at the steady rate, re-read everything: a pid may have been reused.
   if (++looks_ % 32 == 0) outsiders_.clear();
   std::vector<ProcStat> fresh;

@@ -13,7 +13,6 @@
 
 #include "oci/guard/event_log.h"
 #include "oci/guard/guard.h"
-#include "oci/guard/guard.h"
 #include "oci/proc/runc_init.h"
 #include "shim/watchdog/unstick.h"
 
@@ -77,18 +76,26 @@ class BlockDetector {
   std::map<std::pair<pid_t, std::uint64_t>, Episode> episodes_;
 };
 
-// The watched runc's descendants, refreshed incrementally: a process once seen as not descending from
-// runc stays so (reparenting only moves processes up), so each look reads stat only for new pids and
-// descendants; a full re-read every few seconds covers pid reuse. A descendant stays one when reparented.
+// The watched runc's descendants. Walked down from runc through /proc/PID/task/TID/children, so a look
+// costs what runc's own process tree holds, not what the node runs (a busy node has thousands of
+// processes). A descendant stays one when reparented (its known pid and start time are looked at
+// directly). Kernels without the children files: every pid is listed, and a process once seen as not
+// descending from runc stays so (reparenting only moves processes up), so each look reads stat only for
+// new pids and descendants; a full re-read every few seconds covers pid reuse.
 class DescendantTracker {
  public:
   DescendantTracker(std::string proc_root, ProcessIdentity root) : proc_root_(std::move(proc_root)), root_(root) {}
   std::vector<ProcStat> refresh();
 
  private:
+  std::optional<std::vector<ProcStat>> walk_children();
+  std::vector<ProcStat> scan_all();
+
   std::string proc_root_;
   ProcessIdentity root_;
-  std::map<pid_t, std::uint64_t> outsiders_;     // pid → start time
+  enum class ChildrenFiles { Unknown, Present, Absent };
+  ChildrenFiles children_files_ = ChildrenFiles::Unknown;
+  std::map<pid_t, std::uint64_t> outsiders_;     // pid → start time (scan_all)
   std::map<pid_t, std::uint64_t> descendants_;  // pid → start time
   unsigned looks_ = 0;
 };

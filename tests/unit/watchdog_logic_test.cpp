@@ -222,5 +222,50 @@ TEST(DescendantTracker, FindsDescendantsIncrementally) {
   fs::remove_all(root);
 }
 
+// The same on a fake /proc with /proc/PID/task/TID/children (what kernels with CONFIG_PROC_CHILDREN
+// have): found by walking down from runc, children spread over runc's threads, a stranger wrongly listed
+// as a child (a stale list) not taken, a reparented descendant kept, a pid reused by a stranger dropped.
+TEST(DescendantTracker, WalksChildrenFiles) {
+  char tmpl[] = "/tmp/rg-walk-XXXXXX";
+  std::string root = ::mkdtemp(tmpl);
+  auto proc = [&](pid_t pid, pid_t ppid, std::uint64_t start, const std::string& comm) {
+    fs::create_directories(root + "/" + std::to_string(pid) + "/task/" + std::to_string(pid));
+    std::ofstream(root + "/" + std::to_string(pid) + "/stat")
+        << pid << " (" << comm << ") S " << ppid << " 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 " << start
+        << " 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+  };
+  auto children = [&](pid_t pid, pid_t tid, const std::string& list) {
+    fs::create_directories(root + "/" + std::to_string(pid) + "/task/" + std::to_string(tid));
+    std::ofstream(root + "/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/children") << list;
+  };
+  auto pids_of = [](const std::vector<ProcStat>& v) {
+    std::vector<pid_t> out;
+    for (const auto& s : v) out.push_back(s.pid);
+    return out;
+  };
+  proc(100, 1, 10, "runc");
+  proc(101, 100, 11, "runc:[0:PARENT]");
+  proc(50, 101, 12, "runc:[1:CHILD]");
+  proc(200, 1, 5, "sshd");
+  children(100, 100, "");
+  children(100, 107, "101 200 ");  // a Go thread forked 101; 200 is not runc's child whatever the list says
+  children(101, 101, "50 ");
+  children(50, 50, "");
+  children(200, 200, "300 ");
+  DescendantTracker tracker(root, {100, 10});
+  EXPECT_EQ(pids_of(tracker.refresh()), (std::vector<pid_t>{50, 101}));
+  // 101 exits, 50 is reparented to init: still runc's; a new init appears under another thread.
+  fs::remove_all(root + "/101");
+  proc(50, 1, 12, "runc:[1:CHILD]");
+  proc(102, 100, 13, "runc:[2:INIT]");
+  children(100, 100, "102");
+  children(100, 107, "200");
+  EXPECT_EQ(pids_of(tracker.refresh()), (std::vector<pid_t>{50, 102}));
+  // 50 exits and its pid goes to a stranger: not runc's.
+  proc(50, 1, 99, "bash");
+  EXPECT_EQ(pids_of(tracker.refresh()), (std::vector<pid_t>{102}));
+  fs::remove_all(root);
+}
+
 }  // namespace
 }  // namespace rg
