@@ -34,12 +34,14 @@ run_exit_hooks() {
 }
 trap run_exit_hooks EXIT
 
+# Called as `make_workdir VAR` (not in a $(…) subshell, whose exit hook would be lost with it). The removal
+# stays on this filesystem: a mount a failed test left inside is never descended into.
 make_workdir() {
   local dir
   dir=$(mktemp -d /tmp/rg-test.XXXXXX)
   chmod 0755 "$dir"
-  on_exit "rm -rf '$dir'"
-  echo "$dir"
+  on_exit "rm -rf --one-file-system '$dir'"
+  printf -v "$1" '%s' "$dir"
 }
 
 # make_rootfs DIR: a busybox root filesystem (busybox-static) with every applet linked.

@@ -26,7 +26,7 @@ soak_setup() {
   SOAK_DEBIAN=$(readlink -f "$REAL_RUNC")
   local profile_src="$SHARED_TESTDATA/default.config.json"
   [ -f "$profile_src" ] || fail "docker's default config $profile_src missing"
-  SOAK_WORK=$(make_workdir)
+  make_workdir SOAK_WORK
   SOAK_CG="/rg-soak-$$"
   SOAK_ROOT_DEB="$SOAK_WORK/root-debian"
   SOAK_ROOT_RC93="$SOAK_WORK/root-rc93"

@@ -21,7 +21,7 @@ TIMER="$RG_BUILD/tests/ab_timer"
 RUNC_1115=$(runc_release v1.1.15)
 DEBIAN=$(readlink -f "$REAL_RUNC")
 
-WORK=$(make_workdir)
+make_workdir WORK
 ROOT="$WORK/state"
 export RUNC_GUARD_CONFIG="$WORK/guard.json"
 config() {  # RUNC [EXTRA_JSON]

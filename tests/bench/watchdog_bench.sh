@@ -8,7 +8,7 @@
 #     $B/shim/librg_shim.a $B/seccomp/librg_seccomp.a $B/oci/librg_oci.a -lseccomp -lmd -lpthread
 source "$(dirname "$0")/../lib.sh"
 N=${1:-30}
-WORK=$(make_workdir)
+make_workdir WORK
 ROOT="$WORK/root"
 export RUNC_GUARD_CONFIG="$WORK/guard.json"
 write_config "$RUNC_GUARD_CONFIG" "{\"runtime\": {\"path\": \"$REAL_RUNC\"}, \"log\": {\"events\": \"$WORK/events.jsonl\"}}"

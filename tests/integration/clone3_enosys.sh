@@ -9,7 +9,7 @@ source "$(dirname "$0")/../lib.sh"
 
 PROBE="$RG_BUILD/tests/seccomp_probe"
 [ -x "$PROBE" ] || fail "helper $PROBE not built"
-WORK=$(make_workdir)
+make_workdir WORK
 ROOT="$WORK/root"
 EVENTS="$WORK/events.jsonl"
 export RUNC_GUARD_CONFIG="$WORK/guard.json"

@@ -8,7 +8,7 @@
 source "$(dirname "$0")/../lib.sh"
 need python3
 
-WORK=$(make_workdir)
+make_workdir WORK
 mkdir "$WORK/dev"  # doctor --fix would make links in the host's /dev
 ROOT="$WORK/root"
 EVENTS="$WORK/events.jsonl"

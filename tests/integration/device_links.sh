@@ -6,7 +6,7 @@
 # left alone.
 source "$(dirname "$0")/../lib.sh"
 
-WORK=$(make_workdir)
+make_workdir WORK
 ROOT="$WORK/root"
 EVENTS="$WORK/events.jsonl"
 export RUNC_GUARD_CONFIG="$WORK/guard.json"

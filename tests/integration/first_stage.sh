@@ -21,7 +21,7 @@ OBJ=$(find "$RG_BUILD/shim/first_stage" -name 'first_stage.c.o' | head -n 1)
 [ -z "$(nm -u "$OBJ")" ] || fail "the first stage calls library code, which is not initialised yet: $(nm -u "$OBJ" | xargs)"
 echo "ok: entry point rg_entry, the first stage calls nothing"
 
-WORK=$(make_workdir)
+make_workdir WORK
 cp "$RG_BUILD/tests/runc_dump" "$WORK/runc" && chmod 0755 "$WORK/runc"
 cp "$RG_BUILD/tests/runc_dump" "$WORK/runc2" && chmod 0755 "$WORK/runc2"
 export RUNC_GUARD_CONFIG="$WORK/guard.json"

@@ -18,7 +18,7 @@ FREEZER=/sys/fs/cgroup/freezer
 [ -f "$FREEZER/freezer.state" ] || [ -d "$FREEZER" ] || fail "needs the cgroup v1 freezer at $FREEZER"
 RUNC_103=$(runc_release v1.0.3)
 RUNC_1112=$(runc_release v1.1.12)
-WORK=$(make_workdir)
+make_workdir WORK
 mkdir "$WORK/dev"  # doctor --fix would make links in the host's /dev
 ROOT="$WORK/root"
 EVENTS="$WORK/events.jsonl"

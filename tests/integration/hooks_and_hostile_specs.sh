@@ -5,7 +5,7 @@
 # that is not UTF-8.
 source "$(dirname "$0")/../lib.sh"
 
-WORK=$(make_workdir)
+make_workdir WORK
 ROOT="$WORK/state"
 ID=rg-hooks
 export RUNC_GUARD_CONFIG="$WORK/guard.json"

@@ -8,7 +8,7 @@
 source "$(dirname "$0")/../lib.sh"
 need inotifywait
 
-WORK=$(make_workdir)
+make_workdir WORK
 ROOT="$WORK/state"
 BUNDLE="$WORK/bundle"
 EVENTS="$WORK/events.jsonl"

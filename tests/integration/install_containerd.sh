@@ -8,7 +8,7 @@ source "${RG_SOURCE:?}/tests/lib.sh"
 [ -x "$GUARDCTL" ] || fail "$GUARDCTL not built"
 need containerd python3 cmp
 
-WORK=$(make_workdir)
+make_workdir WORK
 STATE="$WORK/state"
 DATA="$RG_SOURCE/tests/data/install"
 

@@ -35,7 +35,7 @@ if [ ! -x "$ORACLE" ] || [ "$(cat "$ORACLE_DIR/stamp" 2>/dev/null)" != "$stamp" 
   echo "$stamp" >"$ORACLE_DIR/stamp"
 fi
 
-W=$(make_workdir)
+make_workdir W
 failed=0
 
 # run_set LABEL MODE LISTFILE [EXPECT]: both readers over the documents in LISTFILE, plus the strip check.

@@ -18,7 +18,7 @@ need strace python3
 source "$(dirname "$0")/session_lib.bash"
 
 RUNC_1115=$(runc_release v1.1.15)
-WORK=$(make_workdir)
+make_workdir WORK
 ROOT="$WORK/root"
 KDIR=/run/runc-guard/keeper
 export RUNC_GUARD_CONFIG="$WORK/guard.json"

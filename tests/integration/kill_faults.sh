@@ -29,7 +29,7 @@ SEED=${RG_KILL_SEED:-$((SRANDOM % 1000000))}
 RANDOM=$SEED
 echo "seed $SEED (RG_KILL_SEED=$SEED repeats this run), $ITER iterations per kind"
 
-WORK=$(make_workdir)
+make_workdir WORK
 EVENTS="$WORK/events.jsonl"
 CG="/rg-kill-$$"
 ROOT_RC93="$WORK/root-rc93"

@@ -2,7 +2,7 @@
 # cgroup directory for runc v1.0.0-rc5…rc93 — the fake runc reports that it already existed when it ran —
 # and leaves it to runc for unaffected versions. Real cgroup v1 memory hierarchy at /sys/fs/cgroup/memory.
 source "$(dirname "$0")/../lib.sh"
-T=$(make_workdir)
+make_workdir T
 EVENTS="$T/events.jsonl"
 
 MEM=/sys/fs/cgroup/memory

@@ -20,7 +20,7 @@ need strace
 
 MEM=/sys/fs/cgroup/memory
 [ -f "$MEM/memory.kmem.limit_in_bytes" ] || fail "needs cgroup v1 with kernel-memory files at $MEM"
-WORK=$(make_workdir)
+make_workdir WORK
 EVENTS="$WORK/events.jsonl"
 CG="rg-kmem-real-$$"
 export RUNC_GUARD_CONFIG="$WORK/guard.json"

@@ -2,7 +2,7 @@
 # --kernel-memory config.json is stripped (mode/owner kept), every other config stays the same file,
 # reject fails before runc with the error in runc's log, and a full filesystem leaves the old config.
 source "$(dirname "$0")/../lib.sh"
-T=$(make_workdir)
+make_workdir T
 EVENTS="$T/events.jsonl"
 
 # A runc that honours explicit kmem limits (before rc94; rc94 and later ignore them, kmem_real_runc.sh) and

@@ -1,7 +1,7 @@
 # runc update through runc-guard on a 3.10 kernel (override): --kernel-memory flags and the kernel fields
 # of `-r FILE|-` are stripped or rejected; everything else reaches runc (a recording fake) unchanged.
 source "$(dirname "$0")/../lib.sh"
-T=$(make_workdir)
+make_workdir T
 EVENTS="$T/events.jsonl"
 
 RUNC=$(fake_probe_runc 1.0.0-rc93)

@@ -19,7 +19,7 @@ PROFILE="$SHARED/testdata/seccomp/all-syscalls-3arch.json"
 [ -f "$PROFILE" ] || fail "seccomp profile $PROFILE missing"
 N=${RC93_PARALLEL:-20}
 
-WORK=$(make_workdir)
+make_workdir WORK
 ROOT="$WORK/root"
 EVENTS="$WORK/events.jsonl"
 LOG="$WORK/log.json"

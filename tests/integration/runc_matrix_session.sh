@@ -14,7 +14,7 @@ fi
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/session_lib.bash"
 
-WORK=$(make_workdir)
+make_workdir WORK
 mkdir -p "$WORK/guardbin"
 ln -s "$GUARD" "$WORK/guardbin/runc"  # runc names itself after argv[0] in help and usage texts
 different=()

@@ -2,7 +2,7 @@
 # runc-guard pointing at itself, exec loops. Errors go to runc's --log (json/text) or stderr.
 source "$(dirname "$0")/../lib.sh"
 
-WORK=$(make_workdir)
+make_workdir WORK
 export RUNC_GUARD_CONFIG="$WORK/guard.json"
 
 # expect_refusal NAME PATTERN ARGS...: runc-guard exits 1 and says PATTERN on stderr.

@@ -2,7 +2,7 @@
 # which compiles it (before its first look at runc init) and fills the cache for the next create.
 source "$(dirname "$0")/../lib.sh"
 
-WORK=$(make_workdir)
+make_workdir WORK
 cp "$RG_BUILD/tests/runc_dump" "$WORK/runc" && chmod 0755 "$WORK/runc"
 export RUNC_GUARD_CONFIG="$WORK/guard.json"
 write_config "$RUNC_GUARD_CONFIG" "{\"runtime\": {\"path\": \"$WORK/runc\"}, \"log\": {\"events\": \"$WORK/events.jsonl\"},

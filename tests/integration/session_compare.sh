@@ -4,7 +4,7 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/session_lib.bash"
 
-WORK=$(make_workdir)
+make_workdir WORK
 ROOT="$WORK/state"
 ID=rg-session
 on_exit "session_cleanup '$REAL_RUNC' '$ROOT' $ID"

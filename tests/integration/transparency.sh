@@ -2,7 +2,7 @@
 # in the same process (the pid the caller waits on), and its exit status comes back unchanged.
 source "$(dirname "$0")/../lib.sh"
 
-WORK=$(make_workdir)
+make_workdir WORK
 DUMP="$RG_BUILD/tests/runc_dump"
 [ -x "$DUMP" ] || fail "helper $DUMP not built"
 cp "$DUMP" "$WORK/runc" && chmod 0755 "$WORK/runc"

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/../lib.sh"
 need nsenter
 
-WORK=$(make_workdir)
+make_workdir WORK
 ROOT="$WORK/state"
 EVENTS="$WORK/events.jsonl"
 export RUNC_GUARD_CONFIG="$WORK/guard.json"

@@ -6,7 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 FAKE_BUILT="$RG_BUILD/tests/fake_rc93_runc"
 [ -x "$FAKE_BUILT" ] || fail "helper $FAKE_BUILT not built"
 
-WORK=$(make_workdir)
+make_workdir WORK
 FAKE="$WORK/runc"
 cp "$FAKE_BUILT" "$FAKE" && chmod 0755 "$FAKE"
 ROOT="$WORK/root"

@@ -2,7 +2,7 @@
 # blocked, un-stuck or killed); the watch of a foreground run/exec ends once the init exec'd.
 source "$(dirname "$0")/../lib.sh"
 
-WORK=$(make_workdir)
+make_workdir WORK
 ROOT="$WORK/root"
 EVENTS="$WORK/events.jsonl"
 export RUNC_GUARD_CONFIG="$WORK/guard.json"
