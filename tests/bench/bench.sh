@@ -161,6 +161,7 @@ make_bundle "$WORK/hooked" sleep 100000
 jq '.hooks.prestart = [{path: "/bin/sleep", args: ["sleep", "12"]}]' "$WORK/hooked/config.json" >"$WORK/hooked/c.json"
 mv "$WORK/hooked/c.json" "$WORK/hooked/config.json"
 "$GUARD" --root "$ROOT" create --bundle "$WORK/hooked" rest </dev/null >/dev/null 2>&1 &
+create_pid=$!
 sleep 1
 wpid=$(our_watchdogs | head -n 1)
 [ -n "$wpid" ] || fail "no watchdog while the create waits"
@@ -169,7 +170,24 @@ sleep 10
 ms() { echo $((($1) * 1000 / $(getconf CLK_TCK))); }
 echo "  keeper: RSS $(awk '/^VmRSS/ {print $2 " " $3}' "/proc/$kpid/status"), CPU $(ms "$(cpu "$kpid") - c0") ms in 10 s"
 echo "  watchdog: RSS $(awk '/^VmRSS/ {print $2 " " $3}' "/proc/$wpid/status"), CPU $(ms "$(cpu "$wpid") - w0") ms in 10 s"
-wait
+wait "$create_pid" || true
+"$DEBIAN" --root "$ROOT" delete --force rest
+echo "-- the same watchdog with 3000 more processes on the node"
+setsid bash -c 'for i in $(seq 3000); do sleep 600 & done; wait' </dev/null >/dev/null 2>&1 &
+crowd=$!
+on_exit "kill -- -$crowd 2>/dev/null; true"
+sleep 5
+"$GUARD" --root "$ROOT" create --bundle "$WORK/hooked" rest </dev/null >/dev/null 2>&1 &
+create_pid=$!
+sleep 1
+wpid=$(our_watchdogs | head -n 1)
+[ -n "$wpid" ] || fail "no watchdog while the create waits"
+w0=$(cpu "$wpid")
+sleep 10
+echo "  watchdog: CPU $(ms "$(cpu "$wpid") - w0") ms in 10 s ($(find /proc -maxdepth 1 -name '[0-9]*' | wc -l) processes)"
+wait "$create_pid" || true
+"$DEBIAN" --root "$ROOT" delete --force rest
+kill -- -"$crowd" 2>/dev/null || true
 
 echo "== 6. create with 2000 more mounts on the node (a private mount namespace), absolute cgroupsPath, $LN runs"
 mkdir -p "$WORK/busy"
