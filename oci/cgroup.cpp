@@ -167,7 +167,7 @@ std::optional<CgroupHierarchy> find_cgroup_hierarchy(std::string_view controller
 }
 
 std::vector<CgroupHierarchy> all_cgroup_hierarchies(const std::string& proc_root, RootNeeded root) {
-  const std::string cgroup = self_cgroups(proc_root).cgroup;
+  const std::string& cgroup = self_cgroups(proc_root).cgroup;  // map entries stay put; lookups only add mounts
   std::vector<CgroupHierarchy> out;
   for (std::string_view line : split(cgroup, '\n')) {
     std::size_t first = line.find(':');

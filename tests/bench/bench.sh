@@ -190,9 +190,9 @@ wait "$create_pid" || true
 kill -- -"$crowd" 2>/dev/null || true
 
 echo "== 6. create with 2000 more mounts on the node (a private mount namespace), absolute cgroupsPath, $LN runs"
-mkdir -p "$WORK/busy"
-cp -r "$WORK/bundle/rootfs" "$WORK/busy/rootfs"
-jq '.linux.cgroupsPath = "/rg-bench/busy"' "$WORK/bundle/config.json" >"$WORK/busy/config.json"
+make_bundle "$WORK/busy" sleep 100000
+jq '.linux.cgroupsPath = "/rg-bench/busy"' "$WORK/busy/config.json" >"$WORK/busy/c.json"
+mv "$WORK/busy/c.json" "$WORK/busy/config.json"
 config "$DEBIAN" ', "keeper": {"enabled": false}'
 cat >"$WORK/busy.sh" <<SH
 set -e
