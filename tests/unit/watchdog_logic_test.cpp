@@ -247,6 +247,7 @@ TEST(DescendantTracker, WalksChildrenFiles) {
   proc(101, 100, 11, "runc:[0:PARENT]");
   proc(50, 101, 12, "runc:[1:CHILD]");
   proc(200, 1, 5, "sshd");
+  proc(400, 100, 20, "unlisted");  // in no children file: a look that read every pid would take it
   children(100, 100, "");
   children(100, 107, "101 200 ");  // a Go thread forked 101; 200 is not runc's child whatever the list says
   children(101, 101, "50 ");
