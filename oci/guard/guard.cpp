@@ -54,6 +54,11 @@ Spec& InvocationContext::spec() {
   return *spec_;
 }
 
+const RuncState* InvocationContext::container_state() {
+  if (!container_state_) container_state_.emplace(read_runc_state(absolute_path(args_.root(), cwd()), args_.container_id()));
+  return *container_state_ ? &**container_state_ : nullptr;
+}
+
 void InvocationContext::publish_warnings() {
   for (const auto& message : pending_warnings_) runc_log.write(LogLevel::Warning, message);
   pending_warnings_.clear();

@@ -35,6 +35,7 @@
 #include "oci/proc/proc_files.h"
 #include "oci/runc_call.h"
 #include "oci/runc_log.h"
+#include "oci/runc_state.h"
 #include "oci/runc_version.h"
 #include "oci/spec.h"
 
@@ -88,6 +89,10 @@ class InvocationContext {
   // Writes config.json atomically if any guard changed it; a no-op otherwise.
   void flush_spec();
 
+  // For commands on an existing container (exec, start, delete, …): runc's state.json of --root/<id>, read
+  // once per invocation however many guards ask; nullptr when there is no such container (runc says so).
+  const RuncState* container_state();
+
  private:
   std::vector<std::string> argv_;
   RuncArgs args_;
@@ -96,6 +101,7 @@ class InvocationContext {
   std::optional<std::optional<RuncBuild>> runc_build_;
   std::optional<Spec> spec_;
   std::optional<Error> spec_error_;  // a spec that cannot be loaded is tried once, not once per guard
+  std::optional<std::optional<RuncState>> container_state_;
   std::vector<std::string> pending_warnings_;
 };
 

@@ -48,8 +48,8 @@ void VirtualPatch::repaired(const Config& config, EventLog& events, const RuncBu
   count_metric(config, metric::kVirtualPatch, {{"cve", i.id}, {"action", "repaired"}});
 }
 
-std::optional<ContainerBundle> load_container_bundle(const RuncArgs& args) {
-  auto state = read_runc_state(absolute_path(args.root()), args.container_id());
+std::optional<ContainerBundle> load_container_bundle(InvocationContext& ctx) {
+  const RuncState* state = ctx.container_state();
   if (!state || state->bundle.empty()) return std::nullopt;
   return ContainerBundle{state->bundle, Spec::load(spec_path_for_bundle(state->bundle))};
 }

@@ -43,6 +43,6 @@ struct ContainerBundle {
   std::string bundle;
   Spec spec;
 };
-std::optional<ContainerBundle> load_container_bundle(const RuncArgs& args);
+std::optional<ContainerBundle> load_container_bundle(InvocationContext& ctx);
 
 }  // namespace rg

@@ -209,7 +209,7 @@ class FrozenContainerGuard final : public Guard {
         dir_ = resolve_cgroup_dir(*hierarchy, cgroups_path, args.container_id());
       }
     } else {
-      auto state = read_runc_state(absolute_path(args.root(), ctx.cwd()), args.container_id());
+      const RuncState* state = ctx.container_state();
       if (!state) return;  // runc reports a missing container itself
       dir_ = freezer_dir_of(*state);
     }

@@ -125,8 +125,7 @@ void delete_refused_container(InvocationContext& ctx) noexcept {
 // `runc start`: the post-create checks on the live init, before runc lets it exec the user's process.
 void run_before_start(InvocationContext& ctx, const std::vector<Guard*>& guards, const std::vector<GuardPolicy>& policies) {
   if (guards.empty()) return;
-  const std::string id = ctx.args().container_id();
-  auto state = read_runc_state(absolute_path(ctx.args().root(), ctx.cwd()), id);
+  const RuncState* state = ctx.container_state();
   if (!state) return;  // runc reports a missing container itself
   // Only a created container's init, still the process runc recorded and still runc: anything else is not
   // ours to inspect (runc start fails on it by itself).

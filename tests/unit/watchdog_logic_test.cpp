@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "oci/args.h"
+#include "kmem_test_util.h"
 #include "shim/watchdog/blocked_inits.h"
 #include "shim/watchdog/watchdog.h"
 #include "oci/proc/runc_init.h"
@@ -143,6 +144,28 @@ TEST(StateJson, ReadsOnlyWhatIsNeededFromAFullState) {
   EXPECT_EQ(s->cgroup_paths.at("freezer"), "/sys/fs/cgroup/freezer/c");
   EXPECT_FALSE(parse_runc_state(R"({"init_process_pid":7,"init_process_start":42,"config":{"mounts":[}})"));
   EXPECT_FALSE(parse_runc_state(R"({"init_process_pid":7,"init_process_start":42,"namespace_paths":{"a":}})"));
+}
+
+// exec and start: every guard that asks sees the one state.json read of this invocation (exec's CVE-2024-21626
+// patch and frozen-container each read and parsed it before).
+TEST(StateJson, ReadOncePerInvocation) {
+  kmem_test::TempDir dir;
+  fs::create_directories(dir.path() + "/state/c1");
+  const std::string state = dir.path() + "/state/c1/state.json";
+  std::ofstream(state) << R"({"id":"c1","init_process_pid":4474,"init_process_start":123818})";
+  Config config;
+  kmem_test::Invocation exec(config, {"runc", "--root", dir.path() + "/state", "exec", "c1", "sh"}, dir.path());
+  const RuncState* first = exec.ctx.container_state();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->init.pid, 4474);
+  std::ofstream(state) << R"({"id":"c1","init_process_pid":99,"init_process_start":5})";
+  EXPECT_EQ(exec.ctx.container_state(), first);
+  EXPECT_EQ(exec.ctx.container_state()->init.pid, 4474);
+  kmem_test::Invocation next(config, {"runc", "--root", dir.path() + "/state", "start", "c1"}, dir.path());
+  ASSERT_TRUE(next.ctx.container_state());
+  EXPECT_EQ(next.ctx.container_state()->init.pid, 99);
+  kmem_test::Invocation missing(config, {"runc", "--root", dir.path() + "/state", "exec", "nope", "sh"}, dir.path());
+  EXPECT_EQ(missing.ctx.container_state(), nullptr);
 }
 
 TEST(WatchSpec, FromRuncArgv) {
