@@ -356,7 +356,34 @@ std::string type_name(const Type& t) {
   return "?";
 }
 
-[[noreturn]] void type_error(const std::string& path, const Value& v, const Type& t) {
+// Where decode_into is in the document, for error messages only: built as a chain on the stack and spelled
+// out only when an error names it (spelling every node's path made most of decode's allocations).
+struct DecodePath {
+  enum class Step { Root, Field, Index, Key };
+  const DecodePath* parent = nullptr;
+  Step step = Step::Root;
+  std::string_view name;  // Field, Key
+  std::size_t index = 0;  // Index
+
+  DecodePath field(std::string_view n) const { return {this, Step::Field, n, 0}; }
+  DecodePath element(std::size_t k) const { return {this, Step::Index, {}, k}; }
+  DecodePath key(std::string_view k) const { return {this, Step::Key, k, 0}; }
+
+  std::string str() const {
+    if (step == Step::Root) return {};
+    std::string out = parent->str();
+    switch (step) {
+      case Step::Field: return out.empty() ? std::string(name) : out + "." + std::string(name);
+      case Step::Index: return out + "[" + std::to_string(index) + "]";
+      case Step::Key: return out + "[\"" + std::string(name) + "\"]";
+      case Step::Root: break;
+    }
+    return out;
+  }
+};
+
+[[noreturn]] void type_error(const DecodePath& at, const Value& v, const Type& t) {
+  const std::string path = at.str();
   throw Error::undecodable((path.empty() ? std::string("document") : path) + ": cannot decode " +
                            std::string(kind_name(v)) + " " + (v.kind == Value::Kind::Number ? v.text + " " : "") +
                            "as " + type_name(t) + " (runc refuses it)");
@@ -427,7 +454,7 @@ const Field* find_field(const Type& t, std::string_view key) {
 bool composite(const Type& t) { return t.kind != GoKind::Bool && t.kind != GoKind::Int && t.kind != GoKind::Uint && t.kind != GoKind::String; }
 
 // Decodes `v` into the Go value whose view is `out` (`present`: the value is set / the pointer non-nil).
-void decode_into(const Value& v, const Type& t, nlohmann::ordered_json& out, bool& present, const std::string& path) {
+void decode_into(const Value& v, const Type& t, nlohmann::ordered_json& out, bool& present, const DecodePath& path) {
   const bool is_null = v.kind == Value::Kind::Null;
   switch (t.kind) {
     case GoKind::Any:
@@ -481,7 +508,7 @@ void decode_into(const Value& v, const Type& t, nlohmann::ordered_json& out, boo
         auto it = out.find(name);
         bool field_present = it != out.end();
         nlohmann::ordered_json field_value = field_present ? *it : nlohmann::ordered_json();
-        decode_into(member, *f->type, field_value, field_present, path.empty() ? name : path + "." + name);
+        decode_into(member, *f->type, field_value, field_present, path.field(f->name));
         if (field_present) out[name] = std::move(field_value);
         else if (it != out.end()) out.erase(name);
       }
@@ -514,20 +541,20 @@ void decode_into(const Value& v, const Type& t, nlohmann::ordered_json& out, boo
       // Decoding an array into a slice that already holds elements reuses them; how many depends on the Go
       // version (growth policy), so a composite slice given twice has no single reading.
       if (present && composite(*t.elem))
-        throw Error::undecodable(path + ": given more than once (Go versions decode a repeated list of objects "
+        throw Error::undecodable(path.str() + ": given more than once (Go versions decode a repeated list of objects "
                                  "differently)");
       // A null element leaves what the reused slice held at that index (also past its old length, within its
       // capacity: an earlier, longer occurrence) — not in the view, so no single reading either.
       if (present && !out.empty())
         for (const auto& item : v.items)
           if (item.kind == Value::Kind::Null)
-            throw Error::undecodable(path + ": given more than once with a null element (Go keeps an earlier "
+            throw Error::undecodable(path.str() + ": given more than once with a null element (Go keeps an earlier "
                                      "element there)");
       auto a = nlohmann::ordered_json::array();
       for (std::size_t k = 0; k < v.items.size(); ++k) {
         nlohmann::ordered_json element = zero_of(*t.elem);
         bool element_present = t.elem->kind == GoKind::Struct;  // a struct element exists, zero-valued
-        decode_into(v.items[k], *t.elem, element, element_present, path + "[" + std::to_string(k) + "]");
+        decode_into(v.items[k], *t.elem, element, element_present, path.element(k));
         a.push_back(element_present ? std::move(element) : zero_of(*t.elem));
       }
       out = std::move(a);
@@ -547,7 +574,7 @@ void decode_into(const Value& v, const Type& t, nlohmann::ordered_json& out, boo
         // Each key decodes into a fresh element; a repeated key replaces the earlier one.
         nlohmann::ordered_json element = zero_of(*t.elem);
         bool element_present = false;
-        decode_into(member, *t.elem, element, element_present, path + "[\"" + key + "\"]");
+        decode_into(member, *t.elem, element, element_present, path.key(key));
         out[key] = element_present ? std::move(element) : zero_of(*t.elem);
       }
       return;
@@ -593,7 +620,7 @@ bool go_equal_fold(std::string_view field, std::string_view key) {
 nlohmann::ordered_json decode(const Value& value, const Type& type) {
   nlohmann::ordered_json out = zero_of(type);
   bool present = false;
-  decode_into(value, type, out, present, "");
+  decode_into(value, type, out, present, DecodePath{});
   if (!present) throw Error::undecodable("document: " + std::string(kind_name(value)) + " where runc expects " +
                                          type_name(type) + " (runc refuses it)");
   return out;
