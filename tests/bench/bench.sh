@@ -11,6 +11,8 @@
 #  5. the keeper and a watchdog at rest: RSS and CPU.
 #  6. create on a busy node: 2000 extra mounts (tmpfs, in a private mount namespace) and a kubelet-style
 #     absolute cgroupsPath, bare runc 1.1.5 against runc-guard (only the create is timed).
+#  7. an exec probe (`runc exec <running container> true`, what kubelet runs for every exec liveness and
+#     readiness probe) on runc 1.1.5 and 1.1.15, with the keeper and without it.
 # Usage: RG_BUILD=build tests/bench/bench.sh [iterations]   (root; ../shared/runtimes unpacked by the build)
 set -euo pipefail
 RG_BUILD=$(cd "${RG_BUILD:-build}" && pwd)
@@ -203,3 +205,23 @@ echo "  mountinfo lines: \$(wc -l </proc/self/mountinfo)"
 SH
 on_exit 'for d in /sys/fs/cgroup/*/rg-bench; do [ -d "$d" ] && rmdir "$d"; done; true'
 unshare -m --propagation private bash "$WORK/busy.sh"
+
+echo "== 7. exec probes: exec <running container> true, $LN runs each, interleaved"
+for runc in "$DEBIAN" "$RUNC_1115"; do
+  name=$("$runc" --version | head -n 1)
+  "$runc" --root "$ROOT" run -d --bundle "$WORK/bundle" probe </dev/null >/dev/null
+  for keeper in on off; do
+    if [ $keeper = on ]; then
+      config "$runc" ', "keeper": {"start_on_demand": false}'
+      "$GUARDCTL" keeper --runc "$runc" &
+      KEEPERS+=($!)
+      sleep 1
+    else
+      config "$runc" ', "keeper": {"enabled": false}'
+    fi
+    echo "-- $name, keeper $keeper"
+    "$TIMER" "$LN" "$runc" --root "$ROOT" exec probe true ::: "$GUARD" --root "$ROOT" exec probe true
+    if [ $keeper = on ]; then kill "${KEEPERS[-1]}" 2>/dev/null || true; fi
+  done
+  "$DEBIAN" --root "$ROOT" delete --force probe
+done
