@@ -204,6 +204,23 @@ int run_keeper(const KeeperOptions& options) {
     if (errno == EWOULDBLOCK) return 0;  // another keeper holds this runc already
     throw Error::from_errno("flock " + record_path + ".lock");
   }
+  // A keeper whose runc is gone removes its lock file (below); one that opened that file before it went
+  // holds a lock nobody else can see: it leaves.
+  struct stat held {}, named {};
+  if (::fstat(lock.get(), &held) != 0 || ::stat((record_path + ".lock").c_str(), &named) != 0 ||
+      held.st_dev != named.st_dev || held.st_ino != named.st_ino)
+    return 0;
+  // Its runc gone, a keeper leaves nothing behind in the directory (one lock file per runc path that ever had
+  // a keeper otherwise stays for good); removed while still held, so no second keeper can take the old one.
+  auto remove_files = [&] {
+    ::unlink(record_path.c_str());
+    ::unlink((record_path + ".lock").c_str());
+  };
+  struct stat runc_at_start {};
+  if (::stat(options.runc_path.c_str(), &runc_at_start) != 0 && errno == ENOENT) {
+    remove_files();
+    return 0;
+  }
   ::prctl(PR_SET_NAME, "rg-keeper", 0, 0, 0);
   struct sigaction stop {};
   stop.sa_handler = on_stop;
@@ -238,7 +255,9 @@ int run_keeper(const KeeperOptions& options) {
       // mid-upgrade: the next look tries again; meanwhile the record no longer matches and is not used
     }
   }
-  ::unlink(record_path.c_str());
+  struct stat runc_now {};
+  if (::stat(options.runc_path.c_str(), &runc_now) != 0 && errno == ENOENT) remove_files();
+  else ::unlink(record_path.c_str());  // stopped: the lock file stays for the next keeper of this runc
   return 0;
 }
 

@@ -24,7 +24,8 @@ KDIR=/run/runc-guard/keeper
 export RUNC_GUARD_CONFIG="$WORK/guard.json"
 on_exit 'for c in "$ROOT"/*/; do [ -d "$c" ] && "$REAL_RUNC" --root "$ROOT" delete --force "$(basename "$c")" >/dev/null 2>&1; done; true'
 KEEPERS=()
-on_exit 'kill "${KEEPERS[@]}" 2>/dev/null; true'
+# The runc copies go first: their keepers then end by themselves and take their record and lock file along.
+on_exit 'rm -f "$WORK/runc-115" "$WORK/runc-1115"; for _ in $(seq 30); do alive=0; for k in "${KEEPERS[@]}"; do process_alive "$k" && alive=1; done; [ $alive = 0 ] && break; sleep 0.1; done; kill "${KEEPERS[@]}" 2>/dev/null; true'
 
 # Private copies of the runcs: their own keepers and records, removed with the test (their keepers end then).
 cp "$REAL_RUNC" "$WORK/runc-115" && cp "$RUNC_1115" "$WORK/runc-1115"
@@ -150,10 +151,15 @@ forge "." 65534 f3
 forge ". | .start_time = 1" 0 f4
 echo "ok: records naming an unsealed memfd of another process, another memfd, not root's, or a reused pid are not used"
 
-note "a keeper ends when its runc is gone"
+note "a keeper ends when its runc is gone, and leaves no file behind"
 kill "$other"
+gone_record=""
+for f in "$KDIR"/*.json; do [ "$(jq -r .runc_path "$f" 2>/dev/null)" = "$WORK/runc-1115" ] && gone_record=$f; done
+[ -n "$gone_record" ] && [ -e "$gone_record.lock" ] || fail "no record and lock file for $WORK/runc-1115"
 rm -f "$WORK/runc-1115"
 for _ in $(seq 40); do kill -0 "${KEEPERS[1]}" 2>/dev/null || break; sleep 0.1; done
 process_alive "${KEEPERS[1]}" && fail "the keeper of a deleted runc is still there"
-echo "ok: keeper of a removed runc ended"
+[ -e "$gone_record" ] && fail "the record of a deleted runc is still there"
+[ -e "$gone_record.lock" ] && fail "the lock file of a deleted runc is still there: $gone_record.lock"
+echo "ok: keeper of a removed runc ended, its record and lock file removed"
 echo "keeper: all checks passed"
