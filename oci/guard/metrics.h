@@ -29,6 +29,7 @@ constexpr std::string_view kGuardRefused = "runc_guard_guard_refused_total";    
 constexpr std::string_view kGuardFailed = "runc_guard_guard_failed_total";      // {guard} (failed open)
 constexpr std::string_view kVirtualPatch = "runc_guard_virtual_patch_total";   // {cve, action}
 constexpr std::string_view kRepairs = "runc_guard_repairs_total";              // {guard, action}
+constexpr std::string_view kKeeperStarts = "runc_guard_keeper_starts_total";    // {outcome}
 }  // namespace metric
 
 constexpr std::string_view kMetricsFileName = "runc_guard.prom";

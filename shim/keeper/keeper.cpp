@@ -160,14 +160,22 @@ KeeperCopy keeper_copy_of(const std::string& runc_path, const struct stat& runc_
   return out;
 }
 
-void start_keeper_detached(const std::string& runc_path, const std::string& dir) noexcept {
+KeeperStart start_keeper_detached(const std::string& runc_path, const std::string& dir) noexcept {
   try {
+    const std::string record_path = runc_copy_record_path(runc_path, dir);
     // A keeper holding the lock already: nothing to do (checked here so that the common case forks nothing).
-    UniqueFd lock(::open((runc_copy_record_path(runc_path, dir) + ".lock").c_str(), O_RDWR | O_CLOEXEC));
-    if (lock && ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) return;
+    UniqueFd lock(::open((record_path + ".lock").c_str(), O_RDWR | O_CLOEXEC));
+    if (lock && ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) return KeeperStart::Running;
     lock.reset();
+    // A keeper that began recently and holds no lock failed or was killed before publishing: not again yet.
+    struct stat attempt {};
+    if (::stat((record_path + ".attempt").c_str(), &attempt) == 0) {
+      const auto began = std::chrono::system_clock::from_time_t(attempt.st_mtim.tv_sec);
+      const auto now = std::chrono::system_clock::now();
+      if (began <= now + std::chrono::seconds(1) && now - began < kKeeperRetryAfter) return KeeperStart::BackingOff;
+    }
     pid_t intermediate = ::fork();
-    if (intermediate < 0) return;
+    if (intermediate < 0) return KeeperStart::BackingOff;
     if (intermediate == 0) {
       ::setsid();
       if (::fork() != 0) ::_exit(0);
@@ -191,7 +199,9 @@ void start_keeper_detached(const std::string& runc_path, const std::string& dir)
     int status = 0;
     while (::waitpid(intermediate, &status, 0) < 0 && errno == EINTR) {
     }
+    return KeeperStart::Started;
   } catch (...) {
+    return KeeperStart::BackingOff;
   }
 }
 
@@ -212,8 +222,10 @@ int run_keeper(const KeeperOptions& options) {
     return 0;
   // Its runc gone, a keeper leaves nothing behind in the directory (one lock file per runc path that ever had
   // a keeper otherwise stays for good); removed while still held, so no second keeper can take the old one.
+  const std::string attempt_path = record_path + ".attempt";
   auto remove_files = [&] {
     ::unlink(record_path.c_str());
+    ::unlink(attempt_path.c_str());
     ::unlink((record_path + ".lock").c_str());
   };
   struct stat runc_at_start {};
@@ -221,6 +233,11 @@ int run_keeper(const KeeperOptions& options) {
     remove_files();
     return 0;
   }
+  // Removed once the copy is published: left behind by a keeper that failed or was killed before, it holds
+  // back on-demand starts for kKeeperRetryAfter (start_keeper_detached).
+  UniqueFd attempt(::open(attempt_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (attempt) ::futimens(attempt.get(), nullptr);
+  attempt.reset();
   ::prctl(PR_SET_NAME, "rg-keeper", 0, 0, 0);
   struct sigaction stop {};
   stop.sa_handler = on_stop;
@@ -237,6 +254,7 @@ int run_keeper(const KeeperOptions& options) {
     write_file_atomic(record_path, copy.record.to_json(), FileOwnership{0644, 0, 0}, Symlink::Replace, Durability::Atomic);
   };
   publish(current);
+  ::unlink(attempt_path.c_str());
   if (options.once) return 0;
   while (!g_stop) {
     std::this_thread::sleep_for(options.poll);

@@ -36,8 +36,12 @@ struct KeeperCopy {
 KeeperCopy keeper_copy_of(const std::string& runc_path, const struct stat& runc_now, const std::string& dir = kKeeperDir);
 
 // Starts a keeper for `runc_path` in the background (double fork, setsid, nothing of ours held) unless one
-// holds its lock already. Returns at once; never throws.
-void start_keeper_detached(const std::string& runc_path, const std::string& dir = kKeeperDir) noexcept;
+// holds its lock already, or one began within kKeeperRetryAfter and never published its copy (it failed or
+// was killed: each start copies and hashes ~10 MB, and every exec probe on the node would start another).
+// Returns at once; never throws.
+enum class KeeperStart { Running, Started, BackingOff };
+inline constexpr std::chrono::seconds kKeeperRetryAfter{30};
+KeeperStart start_keeper_detached(const std::string& runc_path, const std::string& dir = kKeeperDir) noexcept;
 
 struct KeeperOptions {
   std::string runc_path;

@@ -172,7 +172,19 @@ KeeperCopy runc_from_keeper(InvocationContext& ctx, const RealRunc& runc) {
   if (!build || !(affected(build->version, RuncIssue::ExeCopiedPerInit) || affected(build->version, RuncIssue::ExeBindMountedPerInit)))
     return {};
   KeeperCopy copy = keeper_copy_of(runc.path, runc.stat);
-  if (!copy.fd && config.keeper.start_on_demand) start_keeper_detached(runc.path);
+  if (!copy.fd && config.keeper.start_on_demand) {
+    switch (start_keeper_detached(runc.path)) {
+      case KeeperStart::Running: break;  // still copying: the next call uses it
+      case KeeperStart::Started:
+        ctx.events.emit("keeper.started", {{"runc", runc.path}});
+        count_metric(config, metric::kKeeperStarts, {{"outcome", "started"}});
+        break;
+      case KeeperStart::BackingOff:
+        ctx.events.emit("keeper.start_deferred", {{"runc", runc.path}, {"retry_after_s", kKeeperRetryAfter.count()}});
+        count_metric(config, metric::kKeeperStarts, {{"outcome", "deferred"}});
+        break;
+    }
+  }
   return copy;
 }
 

@@ -25,7 +25,7 @@ export RUNC_GUARD_CONFIG="$WORK/guard.json"
 on_exit 'for c in "$ROOT"/*/; do [ -d "$c" ] && "$REAL_RUNC" --root "$ROOT" delete --force "$(basename "$c")" >/dev/null 2>&1; done; true'
 KEEPERS=()
 # The runc copies go first: their keepers then end by themselves and take their record and lock file along.
-on_exit 'rm -f "$WORK/runc-115" "$WORK/runc-1115"; for _ in $(seq 30); do alive=0; for k in "${KEEPERS[@]}"; do process_alive "$k" && alive=1; done; [ $alive = 0 ] && break; sleep 0.1; done; kill "${KEEPERS[@]}" 2>/dev/null; true'
+on_exit 'rm -f "$WORK/runc-115" "$WORK/runc-1115" "$WORK/runc-crash"; for _ in $(seq 30); do alive=0; for k in "${KEEPERS[@]}"; do process_alive "$k" && alive=1; done; [ $alive = 0 ] && break; sleep 0.1; done; kill "${KEEPERS[@]}" 2>/dev/null; true'
 
 # Private copies of the runcs: their own keepers and records, removed with the test (their keepers end then).
 cp "$REAL_RUNC" "$WORK/runc-115" && cp "$RUNC_1115" "$WORK/runc-1115"
@@ -162,4 +162,40 @@ process_alive "${KEEPERS[1]}" && fail "the keeper of a deleted runc is still the
 [ -e "$gone_record" ] && fail "the record of a deleted runc is still there"
 [ -e "$gone_record.lock" ] && fail "the lock file of a deleted runc is still there: $gone_record.lock"
 echo "ok: keeper of a removed runc ended, its record and lock file removed"
+note "a keeper killed while copying is not started again on every call (30 s back-off)"
+# A real death: the keeper inherits the caller's RLIMIT_FSIZE and the kernel kills it with SIGXFSZ once its
+# memfd copy passes 1 MB. Without the back-off every exec probe started another keeper (a 10 MB copy and two
+# sha256 passes each).
+cp "$REAL_RUNC" "$WORK/runc-crash" && chmod 0755 "$WORK/runc-crash"
+config "$WORK/runc-crash" ', "keeper": {"start_on_demand": true}'
+"$REAL_RUNC" --root "$ROOT" run -d --bundle "$WORK/bundle" probe </dev/null >/dev/null
+: >"$WORK/events.jsonl"
+: >"$WORK/before-crash"
+# Every keeper copy begins with memfd_create("runc", …) (runc's own clone is named differently): counted with
+# strace following the runtime and everything it forks.
+probe() {
+  strace -f -qq -e trace=memfd_create -o "$WORK/strace.$((++probes))" "$@" "$GUARD" --root "$ROOT" exec probe true ||
+    fail "exec probe"
+}
+copies() { cat "$WORK"/strace.* | grep -c 'memfd_create("runc",' || true; }
+probes=0
+for _ in $(seq 10); do probe prlimit --fsize=1048576; sleep 0.1; done
+[ "$(copies)" = 1 ] || fail "keeper copies begun in 10 exec probes: $(copies) (want 1)"
+count() { grep -c "\"event\":\"$1\"" "$WORK/events.jsonl" || true; }
+[ "$(count keeper.started)" = 1 ] || fail "keepers started in 10 probes: $(count keeper.started) (want 1)"
+[ "$(count keeper.start_deferred)" = 9 ] || fail "deferred starts: $(count keeper.start_deferred) (want 9)"
+attempt=$(find "$KDIR" -name '*.attempt' -newer "$WORK/before-crash")
+[ -n "$attempt" ] || fail "no attempt marker left by the killed keeper"
+[ ! -e "${attempt%.attempt}" ] || fail "the killed keeper published a record"
+touch -d '-31 seconds' "$attempt"
+probe prlimit --fsize=1048576
+[ "$(count keeper.started)" = 2 ] || fail "no new keeper after the back-off: $(count keeper.started) started"
+touch -d '-31 seconds' "$attempt"
+"$GUARD" --root "$ROOT" exec probe true || fail "exec probe"  # not under strace: this keeper stays
+wait_record "$WORK/runc-crash"
+[ ! -e "$attempt" ] || fail "the attempt marker stays after a keeper published its copy"
+[ "$(count keeper.started)" = 3 ] || fail "keepers started: $(count keeper.started) (want 3)"
+"$REAL_RUNC" --root "$ROOT" delete --force probe
+echo "ok: a killed keeper held back on-demand starts for 30 s (1 start, 9 deferred in 10 probes), then one start, marker gone once a keeper published"
+
 echo "keeper: all checks passed"
