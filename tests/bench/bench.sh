@@ -40,6 +40,17 @@ keeper_memfd() {
   [ -e "$path" ] || fail "the keeper of $1 is gone"
   echo "$path"
 }
+# keeper_arm RUNC on|off: runc-guard configured for RUNC with a keeper of its own running, or with none.
+keeper_arm() {
+  if [ "$2" = on ]; then
+    config "$1" ', "keeper": {"start_on_demand": false}'
+    "$GUARDCTL" keeper --runc "$1" &
+    KEEPERS+=($!)
+    sleep 1
+  else
+    config "$1" ', "keeper": {"enabled": false}'
+  fi
+}
 on_exit 'kill "${KEEPERS[@]}" 2>/dev/null; true'
 on_exit 'for c in "$ROOT"/*/; do [ -d "$c" ] && "$DEBIAN" --root "$ROOT" delete --force "$(basename "$c")" >/dev/null 2>&1; done; true'
 
@@ -89,15 +100,8 @@ LN=$((N / 3 > 40 ? N / 3 : 40))
 for runc in "$DEBIAN" "$RUNC_1115"; do
   name=$("$runc" --version | head -n 1)
   for keeper in on off; do
-    if [ $keeper = on ]; then
-      config "$runc" ', "keeper": {"start_on_demand": false}'
-      "$GUARDCTL" keeper --runc "$runc" &
-      KEEPERS+=($!)
-      sleep 1
-      memfd=$(keeper_memfd "$runc")
-    else
-      config "$runc" ', "keeper": {"enabled": false}'
-    fi
+    keeper_arm "$runc" $keeper
+    [ $keeper = off ] || memfd=$(keeper_memfd "$runc")
     echo "== 2. $name, keeper $keeper: create/start/kill/delete ($LN runs each, interleaved)"
     "$TIMER" "$LN" "$WORK/lifecycle.sh" "$runc" "$ROOT" "$WORK/bundle" la ::: "$WORK/lifecycle.sh" "$GUARD" "$ROOT" "$WORK/bundle" lb
     echo "== 2. $name, keeper $keeper: run of a container running true"
@@ -211,14 +215,7 @@ for runc in "$DEBIAN" "$RUNC_1115"; do
   name=$("$runc" --version | head -n 1)
   "$runc" --root "$ROOT" run -d --bundle "$WORK/bundle" probe </dev/null >/dev/null
   for keeper in on off; do
-    if [ $keeper = on ]; then
-      config "$runc" ', "keeper": {"start_on_demand": false}'
-      "$GUARDCTL" keeper --runc "$runc" &
-      KEEPERS+=($!)
-      sleep 1
-    else
-      config "$runc" ', "keeper": {"enabled": false}'
-    fi
+    keeper_arm "$runc" $keeper
     echo "-- $name, keeper $keeper"
     "$TIMER" "$LN" "$runc" --root "$ROOT" exec probe true ::: "$GUARD" --root "$ROOT" exec probe true
     if [ $keeper = on ]; then kill "${KEEPERS[-1]}" 2>/dev/null || true; fi
