@@ -231,7 +231,8 @@ int run_keeper(const KeeperOptions& options) {
   struct stat runc_at_start {};
   if (::stat(options.runc_path.c_str(), &runc_at_start) != 0 && errno == ENOENT) {
     remove_files();
-    return 0;
+    errno = ENOENT;
+    throw Error::from_errno("open " + options.runc_path);  // as the copy would say: an operator's typo is an error
   }
   // Removed once the copy is published: left behind by a keeper that failed or was killed before, it holds
   // back on-demand starts for kKeeperRetryAfter (start_keeper_detached).

@@ -162,6 +162,13 @@ process_alive "${KEEPERS[1]}" && fail "the keeper of a deleted runc is still the
 [ -e "$gone_record" ] && fail "the record of a deleted runc is still there"
 [ -e "$gone_record.lock" ] && fail "the lock file of a deleted runc is still there: $gone_record.lock"
 echo "ok: keeper of a removed runc ended, its record and lock file removed"
+note "a keeper for a runc that does not exist"
+files_before=$(ls "$KDIR" | wc -l)
+out=$("$GUARDCTL" keeper --runc "$WORK/no-such-runc" 2>&1) && fail "keeper of a missing runc succeeded"
+[[ $out == *"$WORK/no-such-runc: No such file or directory"* ]] || fail "keeper of a missing runc said: $out"
+[ "$(ls "$KDIR" | wc -l)" = "$files_before" ] || fail "keeper of a missing runc left files in $KDIR"
+echo "ok: a keeper for a missing runc fails, says so and leaves no file"
+
 note "a keeper killed while copying is not started again on every call (30 s back-off)"
 # A real death: the keeper inherits the caller's RLIMIT_FSIZE and the kernel kills it with SIGXFSZ once its
 # memfd copy passes 1 MB. Without the back-off every exec probe started another keeper (a 10 MB copy and two
