@@ -21,6 +21,7 @@ InvocationContext::InvocationContext(const Config& config, std::vector<std::stri
 void InvocationContext::set_argv(std::vector<std::string> argv) {
   argv_ = std::move(argv);
   args_ = parse_runc_args(argv_);
+  container_state_.reset();  // new argv may name another --root or container
 }
 
 const RuncBuild* InvocationContext::runc_build() {

@@ -31,7 +31,7 @@ std::string_view help_for(std::string_view name) {
       {metric::kGuardFailed, "Internal guard failures that failed open (runc ran unguarded), by guard."},
       {metric::kVirtualPatch, "Invocations a virtual patch found a runc CVE's trigger in, by CVE and action (refused, stripped, observed)."},
       {metric::kRepairs, "Node-killer repairs and refusals by the watchdog guards, by guard and action."},
-      {metric::kKeeperStarts, "Keepers started on demand (started), or not because one failed or was killed within the last 30 s (deferred)."},
+      {metric::kKeeperStarts, "On-demand keeper starts: forked (started), held back because one failed or was killed within the last 30 s (deferred), not forked at all (failed)."},
   };
   for (const auto& [metric_name, help] : kHelp)
     if (metric_name == name) return help;

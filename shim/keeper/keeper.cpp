@@ -175,7 +175,7 @@ KeeperStart start_keeper_detached(const std::string& runc_path, const std::strin
       if (began <= now + std::chrono::seconds(1) && now - began < kKeeperRetryAfter) return KeeperStart::BackingOff;
     }
     pid_t intermediate = ::fork();
-    if (intermediate < 0) return KeeperStart::BackingOff;
+    if (intermediate < 0) return KeeperStart::Failed;
     if (intermediate == 0) {
       ::setsid();
       if (::fork() != 0) ::_exit(0);
@@ -201,7 +201,7 @@ KeeperStart start_keeper_detached(const std::string& runc_path, const std::strin
     }
     return KeeperStart::Started;
   } catch (...) {
-    return KeeperStart::BackingOff;
+    return KeeperStart::Failed;
   }
 }
 
@@ -216,14 +216,18 @@ int run_keeper(const KeeperOptions& options) {
   }
   // A keeper whose runc is gone removes its lock file (below); one that opened that file before it went
   // holds a lock nobody else can see: it leaves.
-  struct stat held {}, named {};
-  if (::fstat(lock.get(), &held) != 0 || ::stat((record_path + ".lock").c_str(), &named) != 0 ||
-      held.st_dev != named.st_dev || held.st_ino != named.st_ino)
-    return 0;
+  auto lock_is_ours = [&] {
+    struct stat held {}, named {};
+    return ::fstat(lock.get(), &held) == 0 && ::stat((record_path + ".lock").c_str(), &named) == 0 &&
+           held.st_dev == named.st_dev && held.st_ino == named.st_ino;
+  };
+  if (!lock_is_ours()) return 0;
   // Its runc gone, a keeper leaves nothing behind in the directory (one lock file per runc path that ever had
   // a keeper otherwise stays for good); removed while still held, so no second keeper can take the old one.
   const std::string attempt_path = record_path + ".attempt";
+  // Only while the lock file is still ours: had someone removed it meanwhile, a later keeper owns these names.
   auto remove_files = [&] {
+    if (!lock_is_ours()) return;
     ::unlink(record_path.c_str());
     ::unlink(attempt_path.c_str());
     ::unlink((record_path + ".lock").c_str());

@@ -38,8 +38,9 @@ KeeperCopy keeper_copy_of(const std::string& runc_path, const struct stat& runc_
 // Starts a keeper for `runc_path` in the background (double fork, setsid, nothing of ours held) unless one
 // holds its lock already, or one began within kKeeperRetryAfter and never published its copy (it failed or
 // was killed: each start copies and hashes ~10 MB, and every exec probe on the node would start another).
-// Returns at once; never throws.
-enum class KeeperStart { Running, Started, BackingOff };
+// Returns at once; never throws. Started: a keeper was forked (it may still lose the lock to a concurrent
+// start, or fail later — then its marker holds the next starts back); Failed: it could not even be forked.
+enum class KeeperStart { Running, Started, BackingOff, Failed };
 inline constexpr std::chrono::seconds kKeeperRetryAfter{30};
 KeeperStart start_keeper_detached(const std::string& runc_path, const std::string& dir = kKeeperDir) noexcept;
 

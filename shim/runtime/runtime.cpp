@@ -28,13 +28,7 @@
 #include "oci/proc/runc_init.h"
 #include "shim/watchdog/watchdog.h"
 
-#include <time.h>
-#include <sys/resource.h>
 namespace rg {
-static long long now_ns(){ timespec t; clock_gettime(CLOCK_MONOTONIC,&t); return t.tv_sec*1000000000LL+t.tv_nsec; }
-static char tbuf[2048]; static int tlen=0; static long long tlast=0;
-static void mark(const char* n){ long long t=now_ns(); if(!tlast){ const char* e=getenv("RG_T0"); long long t0=e?atoll(e):t; struct rusage ru; getrusage(RUSAGE_SELF,&ru); tlen+=snprintf(tbuf+tlen,sizeof tbuf-tlen,"start %lld flt0 %ld ",(t-t0)/1000, ru.ru_minflt);} else tlen+=snprintf(tbuf+tlen,sizeof tbuf-tlen,"%s %lld ",n,(t-tlast)/1000); tlast=t; }
-static void flush_marks(){ { struct rusage ru; getrusage(RUSAGE_SELF,&ru); tlen+=snprintf(tbuf+tlen,sizeof tbuf-tlen,"flt1 %ld utime %ld stime %ld ", ru.ru_minflt, ru.ru_utime.tv_usec, ru.ru_stime.tv_usec);} const char* f=getenv("RG_PHASES"); if(!f) return; int fd=open(f,O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC,0644); tbuf[tlen++]='\n'; (void)!write(fd,tbuf,tlen); close(fd);}
 
 bool needs_guarding(const RuncArgs& args) { return args.guarded(); }
 
@@ -106,7 +100,6 @@ void run_before_runc(InvocationContext& ctx, const std::vector<Guard*>& guards, 
     ctx.guard_policy = policies[k];
     const std::size_t edits = ctx.spec_loaded() ? ctx.spec().edits() : 0;
     run_hook(*guards[k], policies[k], ctx.config, ctx.events, [&] { guards[k]->before_runc(ctx); });
-    mark(guards[k]->name().data());
     if (guards[k]->patches() && ctx.spec_loaded() && ctx.spec().edits() != edits) patched_by = guards[k]->name();
   }
   try {
@@ -132,28 +125,23 @@ void delete_refused_container(InvocationContext& ctx) noexcept {
 // `runc start`: the post-create checks on the live init, before runc lets it exec the user's process.
 void run_before_start(InvocationContext& ctx, const std::vector<Guard*>& guards, const std::vector<GuardPolicy>& policies) {
   if (guards.empty()) return;
-  mark("bs0");
   const RuncState* state = ctx.container_state();
-  mark("state");
   if (!state) return;  // runc reports a missing container itself
   // Only a created container's init, still the process runc recorded and still runc: anything else is not
   // ours to inspect (runc start fails on it by itself).
   if (!is_waiting_runc_init("/proc", state->init, ctx.runc_path())) return;
-  mark("initid");
   std::optional<Spec> spec;
   try {
     if (!state->bundle.empty()) spec.emplace(Spec::load(spec_path_for_bundle(state->bundle)));
   } catch (const Error& e) {
     ctx.events.emit("start.spec_unreadable", {{"bundle", state->bundle}, {"error", e.what()}});
   }
-  mark("spec");
   StartContext start{ctx.config, ctx.runc_log, ctx.events, ctx.args(), ctx.runc_build(), "/proc", state->init,
                      state->bundle, spec ? &*spec : nullptr};
   try {
     for (std::size_t k = 0; k < guards.size(); ++k) {
       start.guard_policy = policies[k];
       run_hook(*guards[k], policies[k], ctx.config, ctx.events, [&] { guards[k]->before_start(start); });
-      mark(guards[k]->name().data());
     }
   } catch (const Error& e) {
     if (e.is_refusal()) delete_refused_container(ctx);
@@ -182,6 +170,10 @@ KeeperCopy runc_from_keeper(InvocationContext& ctx, const RealRunc& runc) {
       case KeeperStart::BackingOff:
         ctx.events.emit("keeper.start_deferred", {{"runc", runc.path}, {"retry_after_s", kKeeperRetryAfter.count()}});
         count_metric(config, metric::kKeeperStarts, {{"outcome", "deferred"}});
+        break;
+      case KeeperStart::Failed:
+        ctx.events.emit("keeper.start_failed", {{"runc", runc.path}});
+        count_metric(config, metric::kKeeperStarts, {{"outcome", "failed"}});
         break;
     }
   }
@@ -212,20 +204,17 @@ class DefaultSigchld {
 }  // namespace
 
 int run_runtime(std::vector<std::string> argv, char** envp) {
-  mark("start");
   RuncArgs args = parse_runc_args(argv);
   try {
     if (auto loop = loop_refusal(parse_loop_marker(std::getenv(kLoopMarkerEnv)), ::getpid()))
       throw Error::refusal(*loop);
     Config config = load_runtime_config(guard_names());
-    mark("config");
     // Only runc's own command names become label values: arbitrary argv must not grow the series set.
     count_metric(config, metric::kInvocations,
                  {{"command", args.is(Command::None)      ? std::string_view("none")
                               : args.is(Command::Unknown) ? std::string_view("other")
                                                           : command_name(args.command_id)}});
     RealRunc runc = locate_real_runc(config, std::getenv("PATH"));
-    mark("locate");
     // The first stage found no valid cache for a pass-through call: leave it one for the next.
     if (rg_first_stage_verdict == RG_FS_CACHE_MISS) write_passthrough_cache(config_path_from_env(), config, runc);
 
@@ -239,22 +228,15 @@ int run_runtime(std::vector<std::string> argv, char** envp) {
     InvocationContext ctx(config, std::move(argv), runc_log, events, runc.path);
     auto all_guards = make_guards();
     std::vector<GuardPolicy> policies;
-    mark("ctx");
     std::vector<Guard*> guards = applicable(all_guards, ctx, policies);
-    mark("policies");
     run_before_runc(ctx, guards, policies);
-    mark("before_runc");
     if (ctx.args().does(Trait::StartsCreated)) run_before_start(ctx, guards, policies);
-    mark("before_start");
     KeeperCopy keeper = runc_from_keeper(ctx, runc);
-    mark("keeper");
     start_watchdog(WatchdogRequest{config, ctx.argv(), runc.path, guards}, events);
-    mark("watchdog");
     for (std::size_t k = 0; k < guards.size(); ++k) {
       ctx.guard_policy = policies[k];
       run_hook(*guards[k], policies[k], ctx.config, ctx.events, [&] { guards[k]->before_exec(ctx); });
     }
-    mark("before_exec");
     events.close();
     if (ctx.replacement_stdin >= 0) {
       if (::dup2(ctx.replacement_stdin, STDIN_FILENO) < 0) throw Error::from_errno("dup2 stdin");
@@ -268,7 +250,6 @@ int run_runtime(std::vector<std::string> argv, char** envp) {
         ctx.events.emit("keeper.exec_failed", {{"error", e.what()}});  // runc by path, as always
       }
     }
-    mark("tail"); flush_marks();
     exec_runc(runc.path, ctx.argv(), envp);
   } catch (const std::exception& e) {
     RuncLog::for_args(args).fatal(std::string("runc-guard: ") + e.what());
