@@ -222,10 +222,10 @@ int run_keeper(const KeeperOptions& options) {
            held.st_dev == named.st_dev && held.st_ino == named.st_ino;
   };
   if (!lock_is_ours()) return 0;
-  // Its runc gone, a keeper leaves nothing behind in the directory (one lock file per runc path that ever had
-  // a keeper otherwise stays for good); removed while still held, so no second keeper can take the old one.
   const std::string attempt_path = record_path + ".attempt";
-  // Only while the lock file is still ours: had someone removed it meanwhile, a later keeper owns these names.
+  // Its runc gone, a keeper leaves nothing behind in the directory (one lock file per runc path that ever had
+  // a keeper otherwise stays for good): removed while still held, so no second keeper can take the old one,
+  // and only while the lock file is still ours (had someone removed it, a later keeper owns these names).
   auto remove_files = [&] {
     if (!lock_is_ours()) return;
     ::unlink(record_path.c_str());
