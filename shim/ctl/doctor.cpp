@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "oci/base/clock.h"
 #include "oci/base/error.h"
 #include "oci/base/files.h"
 #include "oci/base/text.h"
@@ -351,7 +352,18 @@ CheckResult check_keeper(const std::string& runc_path, const std::string& proc_r
   if (runc_path.empty()) return {"runc_guard.keeper", CheckStatus::Info, "no runc found: nothing to keep", "", {}};
   auto record = read_runc_copy_record(runc_path, keeper_dir);
   struct stat now {};
-  if (!record || !same_process_alive(proc_root, {record->pid, record->start_time}))
+  const bool running = record && same_process_alive(proc_root, {record->pid, record->start_time});
+  // A keeper that began and never published its copy (failed, or killed — OOM, a low RLIMIT_FSIZE) left its
+  // attempt marker: on-demand starts are held back for 30 s after each; a steady state of this is a crash loop.
+  struct stat attempt {};
+  if (!running && ::stat((runc_copy_record_path(runc_path, keeper_dir) + ".attempt").c_str(), &attempt) == 0)
+    return {"runc_guard.keeper", CheckStatus::Warn,
+            "a keeper for " + runc_path + " began " + rfc3339_utc(attempt.st_mtim.tv_sec) +
+                " and never published its copy (it failed or was killed); runc runs from its path meanwhile",
+            "look at the keeper's log (the DaemonSet's keeper container, journalctl -u runc-guard-keeper) and "
+            "its memory limit; run `runc-guardctl keeper --runc " + runc_path + "` by hand to see its error",
+            {{"runc", runc_path}, {"running", false}, {"attempt", rfc3339_utc(attempt.st_mtim.tv_sec)}}};
+  if (!running)
     return {"runc_guard.keeper", CheckStatus::Info,
             "no keeper for " + runc_path + ": runc-guard runs runc from its path (runc protects its binary on every init)",
             "runc-guardctl keeper as a service (the DaemonSet's keeper container, runc-guard-keeper.service)",
@@ -423,7 +435,7 @@ DoctorReport run_doctor(const DoctorOptions& options) {
     try {
       release = running_kernel_release();
     } catch (const Error& e) {
-      release = "?";
+      release = std::string(1, '?');  // not = "?": GCC 12 warns a bogus -Wrestrict on that once inlined
     }
   }
   CheckResult kernel = check_kernel_kmem(release, config.kernel_memory.min_kernel);

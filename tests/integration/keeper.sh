@@ -194,6 +194,9 @@ count() { grep -c "\"event\":\"$1\"" "$WORK/events.jsonl" || true; }
 attempt=$(find "$KDIR" -name '*.attempt' -newer "$WORK/before-crash")
 [ -n "$attempt" ] || fail "no attempt marker left by the killed keeper"
 [ ! -e "${attempt%.attempt}" ] || fail "the killed keeper published a record"
+check=$("$GUARDCTL" doctor --json | jq -c '.checks[] | select(.id == "runc_guard.keeper")') || true
+[ "$(jq -r .status <<<"$check")" = warn ] && [[ $(jq -r .evidence <<<"$check") == *"never published its copy"* ]] ||
+  fail "doctor does not report the keeper that never published: $check"
 touch -d '-31 seconds' "$attempt"
 probe prlimit --fsize=1048576
 [ "$(count keeper.started)" = 2 ] || fail "no new keeper after the back-off: $(count keeper.started) started"

@@ -272,5 +272,30 @@ TEST(KeeperDoctor, RunningCurrentStaleAndMissing) {
   EXPECT_EQ(check_keeper("/bin/true", "/proc", dir.path()).status, CheckStatus::Info) << "a record not root's is ignored";
 }
 
+// A keeper that began and never published its copy (its .attempt marker left, no live keeper): a warning that
+// names when; a live keeper's record wins over an old marker.
+TEST(KeeperDoctor, KeeperThatNeverPublished) {
+  test::TempDir dir;
+  const std::string record = runc_copy_record_path("/bin/true", dir.path());
+  write_file_atomic(record + ".attempt", "", FileOwnership{0600, 0, 0});
+  CheckResult r = check_keeper("/bin/true", "/proc", dir.path());
+  EXPECT_EQ(r.status, CheckStatus::Warn);
+  EXPECT_NE(r.evidence.find("never published its copy"), std::string::npos) << r.evidence;
+  EXPECT_EQ(r.data.value("running", true), false);
+  struct stat st {};
+  ASSERT_EQ(::stat("/bin/true", &st), 0);
+  auto self = read_proc_stat("/proc", ::getpid());
+  ASSERT_TRUE(self);
+  RuncCopyRecord live;
+  live.pid = ::getpid();
+  live.start_time = self->start_time;
+  live.fd = 3;
+  live.runc_path = "/bin/true";
+  live.set_runc_file(st);
+  live.sha256 = std::string(64, 'a');
+  write_file_atomic(record, live.to_json(), FileOwnership{0644, 0, 0});
+  EXPECT_EQ(check_keeper("/bin/true", "/proc", dir.path()).status, CheckStatus::Ok);
+}
+
 }  // namespace
 }  // namespace rg
