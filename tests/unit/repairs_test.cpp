@@ -243,21 +243,28 @@ TEST_F(DeviceLinksDoctor, NothingIsMadeWhenTheGuardIsOff) {
 namespace rg {
 namespace {
 
-// Doctor's keeper check against records in a private directory: this test process plays the keeper.
-TEST(KeeperDoctor, RunningCurrentStaleAndMissing) {
-  test::TempDir dir;
-  EXPECT_EQ(check_keeper("/bin/true", "/proc", dir.path()).status, CheckStatus::Info);
+// A keeper's record of /bin/true with this test process playing the keeper.
+RuncCopyRecord record_of_this_process() {
   struct stat st {};
-  ASSERT_EQ(::stat("/bin/true", &st), 0);
+  EXPECT_EQ(::stat("/bin/true", &st), 0);
   auto self = read_proc_stat("/proc", ::getpid());
-  ASSERT_TRUE(self);
+  EXPECT_TRUE(self);
   RuncCopyRecord r;
   r.pid = ::getpid();
-  r.start_time = self->start_time;
+  r.start_time = self ? self->start_time : 0;
   r.fd = 3;
   r.runc_path = "/bin/true";
   r.set_runc_file(st);
   r.sha256 = std::string(64, 'a');
+  return r;
+}
+
+// Doctor's keeper check against records in a private directory.
+TEST(KeeperDoctor, RunningCurrentStaleAndMissing) {
+  test::TempDir dir;
+  EXPECT_EQ(check_keeper("/bin/true", "/proc", dir.path()).status, CheckStatus::Info);
+  RuncCopyRecord r = record_of_this_process();
+  const std::uint64_t own_start_time = r.start_time;
   write_file_atomic(runc_copy_record_path("/bin/true", dir.path()), r.to_json(), FileOwnership{0644, 0, 0});
   EXPECT_EQ(check_keeper("/bin/true", "/proc", dir.path()).status, CheckStatus::Ok);
   r.runc_ctime_nsec += 1;  // a copy of the file as it was before a change
@@ -266,7 +273,7 @@ TEST(KeeperDoctor, RunningCurrentStaleAndMissing) {
   r.start_time += 1;  // not this process any more: no keeper
   write_file_atomic(runc_copy_record_path("/bin/true", dir.path()), r.to_json(), FileOwnership{0644, 0, 0});
   EXPECT_EQ(check_keeper("/bin/true", "/proc", dir.path()).status, CheckStatus::Info);
-  r.start_time = self->start_time;
+  r.start_time = own_start_time;
   r.runc_ctime_nsec -= 1;  // current again, but the record is not root's
   write_file_atomic(runc_copy_record_path("/bin/true", dir.path()), r.to_json(), FileOwnership{0644, 65534, 0});
   EXPECT_EQ(check_keeper("/bin/true", "/proc", dir.path()).status, CheckStatus::Info) << "a record not root's is ignored";
@@ -282,18 +289,7 @@ TEST(KeeperDoctor, KeeperThatNeverPublished) {
   EXPECT_EQ(r.status, CheckStatus::Warn);
   EXPECT_NE(r.evidence.find("never published its copy"), std::string::npos) << r.evidence;
   EXPECT_EQ(r.data.value("running", true), false);
-  struct stat st {};
-  ASSERT_EQ(::stat("/bin/true", &st), 0);
-  auto self = read_proc_stat("/proc", ::getpid());
-  ASSERT_TRUE(self);
-  RuncCopyRecord live;
-  live.pid = ::getpid();
-  live.start_time = self->start_time;
-  live.fd = 3;
-  live.runc_path = "/bin/true";
-  live.set_runc_file(st);
-  live.sha256 = std::string(64, 'a');
-  write_file_atomic(record, live.to_json(), FileOwnership{0644, 0, 0});
+  write_file_atomic(record, record_of_this_process().to_json(), FileOwnership{0644, 0, 0});
   EXPECT_EQ(check_keeper("/bin/true", "/proc", dir.path()).status, CheckStatus::Ok);
 }
 
