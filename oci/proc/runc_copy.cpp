@@ -79,6 +79,10 @@ std::string runc_copy_record_path(const std::string& runc_path, const std::strin
   return dir + "/" + hex16(rg_fnv1a64(runc_path.data(), runc_path.size(), RG_FNV_SEED)) + ".json";
 }
 
+std::string runc_copy_attempt_path(const std::string& runc_path, const std::string& dir) {
+  return runc_copy_record_path(runc_path, dir) + ".attempt";
+}
+
 std::optional<RuncCopyRecord> read_runc_copy_record(const std::string& runc_path, const std::string& dir) {
   const std::string path = runc_copy_record_path(runc_path, dir);
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));

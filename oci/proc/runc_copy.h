@@ -38,6 +38,9 @@ struct RuncCopyRecord {
 
 // <dir>/<16 hex digits of the runc path's hash>.json (the keeper's lock: the same with .lock).
 std::string runc_copy_record_path(const std::string& runc_path, const std::string& dir = kKeeperDir);
+// The same with .attempt: left by a keeper from the moment it holds the lock until its copy is published, so
+// it outlives a keeper that failed or was killed before (on-demand starts back off on it; doctor reports it).
+std::string runc_copy_attempt_path(const std::string& runc_path, const std::string& dir = kKeeperDir);
 // The record for `runc_path`, only if it is a regular file owned by root and not writable by others (read
 // without following a link); nullopt otherwise.
 std::optional<RuncCopyRecord> read_runc_copy_record(const std::string& runc_path, const std::string& dir = kKeeperDir);

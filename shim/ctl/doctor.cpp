@@ -356,7 +356,7 @@ CheckResult check_keeper(const std::string& runc_path, const std::string& proc_r
   // A keeper that began and never published its copy (failed, or killed — OOM, a low RLIMIT_FSIZE) left its
   // attempt marker: on-demand starts are held back for 30 s after each; a steady state of this is a crash loop.
   struct stat attempt {};
-  if (!running && ::stat((runc_copy_record_path(runc_path, keeper_dir) + ".attempt").c_str(), &attempt) == 0)
+  if (!running && ::stat(runc_copy_attempt_path(runc_path, keeper_dir).c_str(), &attempt) == 0)
     return {"runc_guard.keeper", CheckStatus::Warn,
             "a keeper for " + runc_path + " began " + rfc3339_utc(attempt.st_mtim.tv_sec) +
                 " and never published its copy (it failed or was killed); runc runs from its path meanwhile",

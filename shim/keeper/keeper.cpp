@@ -169,7 +169,7 @@ KeeperStart start_keeper_detached(const std::string& runc_path, const std::strin
     lock.reset();
     // A keeper that began recently and holds no lock failed or was killed before publishing: not again yet.
     struct stat attempt {};
-    if (::stat((record_path + ".attempt").c_str(), &attempt) == 0) {
+    if (::stat(runc_copy_attempt_path(runc_path, dir).c_str(), &attempt) == 0) {
       const auto began = std::chrono::system_clock::from_time_t(attempt.st_mtim.tv_sec);
       const auto now = std::chrono::system_clock::now();
       if (began <= now + std::chrono::seconds(1) && now - began < kKeeperRetryAfter) return KeeperStart::BackingOff;
@@ -222,7 +222,8 @@ int run_keeper(const KeeperOptions& options) {
            held.st_dev == named.st_dev && held.st_ino == named.st_ino;
   };
   if (!lock_is_ours()) return 0;
-  const std::string attempt_path = record_path + ".attempt";
+  const std::string attempt_path = runc_copy_attempt_path(options.runc_path, options.dir);
+  auto runc_gone = [&](struct stat& st) { return ::stat(options.runc_path.c_str(), &st) != 0 && errno == ENOENT; };
   // Its runc gone, a keeper leaves nothing behind in the directory (one lock file per runc path that ever had
   // a keeper otherwise stays for good): removed while still held, so no second keeper can take the old one,
   // and only while the lock file is still ours (had someone removed it, a later keeper owns these names).
@@ -233,7 +234,7 @@ int run_keeper(const KeeperOptions& options) {
     ::unlink((record_path + ".lock").c_str());
   };
   struct stat runc_at_start {};
-  if (::stat(options.runc_path.c_str(), &runc_at_start) != 0 && errno == ENOENT) {
+  if (runc_gone(runc_at_start)) {
     remove_files();
     errno = ENOENT;
     throw Error::from_errno("open " + options.runc_path);  // as the copy would say: an operator's typo is an error
@@ -264,7 +265,7 @@ int run_keeper(const KeeperOptions& options) {
   while (!g_stop) {
     std::this_thread::sleep_for(options.poll);
     struct stat now {};
-    if (::stat(options.runc_path.c_str(), &now) != 0 && errno == ENOENT) break;  // runc is gone: nothing to keep
+    if (runc_gone(now)) break;  // nothing to keep
     if (current.record.copied(now)) {
       // The record was removed (e.g. /run cleaned): publish it again.
       if (::access(record_path.c_str(), F_OK) != 0 && !g_stop) publish(current);
@@ -279,7 +280,7 @@ int run_keeper(const KeeperOptions& options) {
     }
   }
   struct stat runc_now {};
-  if (::stat(options.runc_path.c_str(), &runc_now) != 0 && errno == ENOENT) remove_files();
+  if (runc_gone(runc_now)) remove_files();
   else ::unlink(record_path.c_str());  // stopped: the lock file stays for the next keeper of this runc
   return 0;
 }

@@ -284,7 +284,7 @@ TEST(KeeperDoctor, RunningCurrentStaleAndMissing) {
 TEST(KeeperDoctor, KeeperThatNeverPublished) {
   test::TempDir dir;
   const std::string record = runc_copy_record_path("/bin/true", dir.path());
-  write_file_atomic(record + ".attempt", "", FileOwnership{0600, 0, 0});
+  write_file_atomic(runc_copy_attempt_path("/bin/true", dir.path()), "", FileOwnership{0600, 0, 0});
   CheckResult r = check_keeper("/bin/true", "/proc", dir.path());
   EXPECT_EQ(r.status, CheckStatus::Warn);
   EXPECT_NE(r.evidence.find("never published its copy"), std::string::npos) << r.evidence;
