@@ -131,11 +131,12 @@ std::optional<std::string> default_mountpoint(std::string_view controller) {
 struct SelfCgroups {
   std::string cgroup;
   std::optional<std::vector<MountEntry>> mounts;
+  std::map<std::string, std::optional<std::string>, std::less<>> default_mountpoints;  // by controller
 };
 SelfCgroups& self_cgroups(const std::string& proc_root) {
   static std::map<std::string, SelfCgroups> read;
   auto it = read.find(proc_root);
-  if (it == read.end()) it = read.emplace(proc_root, SelfCgroups{read_file(proc_root + "/self/cgroup"), std::nullopt}).first;
+  if (it == read.end()) it = read.emplace(proc_root, SelfCgroups{read_file(proc_root + "/self/cgroup"), std::nullopt, {}}).first;
   return it->second;
 }
 const std::vector<MountEntry>& self_mounts(const std::string& proc_root, SelfCgroups& self) {
@@ -150,8 +151,11 @@ std::optional<CgroupHierarchy> self_hierarchy(const std::string& proc_root, std:
   if (root == RootNeeded::No && proc_root == "/proc") {
     auto own = cgroup_path_in(self.cgroup, controller);
     if (!own) return std::nullopt;
-    if (auto mountpoint = default_mountpoint(controller))
-      return CgroupHierarchy{std::string(controller), std::move(*mountpoint), "", std::move(*own), false};
+    // Asked once per controller: create looks up every hierarchy and then the freezer's again.
+    auto known = self.default_mountpoints.find(controller);
+    if (known == self.default_mountpoints.end())
+      known = self.default_mountpoints.emplace(std::string(controller), default_mountpoint(controller)).first;
+    if (known->second) return CgroupHierarchy{std::string(controller), *known->second, "", std::move(*own), false};
   }
   return hierarchy_in(self_mounts(proc_root, self), self.cgroup, controller);
 }
@@ -167,7 +171,7 @@ std::optional<CgroupHierarchy> find_cgroup_hierarchy(std::string_view controller
 }
 
 std::vector<CgroupHierarchy> all_cgroup_hierarchies(const std::string& proc_root, RootNeeded root) {
-  const std::string& cgroup = self_cgroups(proc_root).cgroup;  // map entries stay put; lookups only add mounts
+  const std::string& cgroup = self_cgroups(proc_root).cgroup;  // map entries stay put; lookups only fill in mounts
   std::vector<CgroupHierarchy> out;
   for (std::string_view line : split(cgroup, '\n')) {
     std::size_t first = line.find(':');
