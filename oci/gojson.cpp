@@ -9,16 +9,38 @@
 namespace rg::gojson {
 namespace {
 
+const Field* find_field(const Type& t, std::string_view key);
+
+// What of a value is kept while scanning: everything (`Keep::All`), nothing but its syntax (`Keep::None`:
+// a member no struct field takes), or what decoding into `type` reads.
+struct Keep {
+  enum class What : std::uint8_t { All, None, Typed } what = What::All;
+  const Type* type = nullptr;
+  static Keep of(const Type* t) {
+    while (t && t->kind == GoKind::Ptr) t = t->elem;
+    if (!t || t->kind == GoKind::Any) return {};
+    return {What::Typed, t};
+  }
+  // The part of a container value an element or member goes to.
+  Keep element() const { return what == What::Typed ? of(type->elem) : *this; }
+  Keep member(std::string_view key) const {
+    if (what != What::Typed || type->kind == GoKind::Map) return element();
+    if (type->kind != GoKind::Struct) return {};  // a type error for decode(): kept, so it can say so
+    const Field* f = find_field(*type, key);
+    return f ? of(f->type) : Keep{What::None};
+  }
+};
+
 // ---- scanning (Go's encoding/json scanner + unquote) ----
 
 class Parser {
  public:
   Parser(std::string_view text, std::size_t max_depth) : s_(text), max_depth_(max_depth) {}
 
-  Parsed run() {
+  Parsed run(Keep keep) {
     Parsed out;
     skip_space();
-    parse_value(out.value, 0);
+    parse_value(&out.value, 0, keep);
     out.end = i_;
     return out;
   }
@@ -42,14 +64,16 @@ class Parser {
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
   }
 
-  void parse_value(Value& v, std::size_t depth) {
+  // `v` null: the value is scanned exactly as it would be kept, and nothing of it is stored.
+  void parse_value(Value* v, std::size_t depth, Keep keep) {
     if (i_ >= s_.size()) unexpected("looking for beginning of value");
+    if (keep.what == Keep::What::None) v = nullptr;
     switch (s_[i_]) {
-      case '{': return parse_object(v, depth + 1);
-      case '[': return parse_array(v, depth + 1);
+      case '{': return parse_object(v, depth + 1, keep);
+      case '[': return parse_array(v, depth + 1, keep);
       case '"':
-        v.kind = Value::Kind::String;
-        v.text = parse_string();
+        if (v) v->kind = Value::Kind::String;
+        parse_string(v ? &v->text : nullptr);
         return;
       case 't': return literal(v, "true", Value::Kind::True);
       case 'f': return literal(v, "false", Value::Kind::False);
@@ -60,17 +84,17 @@ class Parser {
     }
   }
 
-  void literal(Value& v, std::string_view word, Value::Kind kind) {
+  void literal(Value* v, std::string_view word, Value::Kind kind) {
     for (char c : word) {
       if (i_ >= s_.size() || s_[i_] != c) unexpected("in literal " + std::string(word));
       ++i_;
     }
-    v.kind = kind;
+    if (v) v->kind = kind;
   }
 
   bool digit() const { return i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9'; }
 
-  void parse_number(Value& v) {
+  void parse_number(Value* v) {
     const std::size_t start = i_;
     if (s_[i_] == '-') ++i_;
     if (!digit()) unexpected("in numeric literal");
@@ -87,17 +111,18 @@ class Parser {
       if (!digit()) unexpected("in exponent of numeric literal");
       while (digit()) ++i_;
     }
-    v.kind = Value::Kind::Number;
-    v.text = std::string(s_.substr(start, i_ - start));
+    if (!v) return;
+    v->kind = Value::Kind::Number;
+    v->text = std::string(s_.substr(start, i_ - start));
   }
 
   void enter(std::size_t depth) const {
     if (depth > max_depth_) fail("exceeded max depth");
   }
 
-  void parse_object(Value& v, std::size_t depth) {
+  void parse_object(Value* v, std::size_t depth, Keep keep) {
     enter(depth);
-    v.kind = Value::Kind::Object;
+    if (v) v->kind = Value::Kind::Object;
     ++i_;
     skip_space();
     if (i_ < s_.size() && s_[i_] == '}') {
@@ -106,13 +131,19 @@ class Parser {
     }
     for (;;) {
       if (i_ >= s_.size() || s_[i_] != '"') unexpected("looking for beginning of object key string");
-      std::string key = parse_string();
+      std::string key;
+      parse_string(&key);  // also when nothing is kept: a struct's fields are chosen by key
       skip_space();
       if (i_ >= s_.size() || s_[i_] != ':') unexpected("after object key");
       ++i_;
       skip_space();
-      v.members.emplace_back(std::move(key), Value{});
-      parse_value(v.members.back().value, depth);
+      const Keep below = keep.member(key);
+      if (v && below.what != Keep::What::None) {
+        v->members.emplace_back(std::move(key), Value{});
+        parse_value(&v->members.back().value, depth, below);
+      } else {
+        parse_value(nullptr, depth, below);
+      }
       skip_space();
       if (i_ < s_.size() && s_[i_] == ',') {
         ++i_;
@@ -127,9 +158,9 @@ class Parser {
     }
   }
 
-  void parse_array(Value& v, std::size_t depth) {
+  void parse_array(Value* v, std::size_t depth, Keep keep) {
     enter(depth);
-    v.kind = Value::Kind::Array;
+    if (v) v->kind = Value::Kind::Array;
     ++i_;
     skip_space();
     if (i_ < s_.size() && s_[i_] == ']') {
@@ -137,8 +168,8 @@ class Parser {
       return;
     }
     for (;;) {
-      v.items.emplace_back();
-      parse_value(v.items.back(), depth);
+      if (v) v->items.emplace_back();
+      parse_value(v ? &v->items.back() : nullptr, depth, keep.element());
       skip_space();
       if (i_ < s_.size() && s_[i_] == ',') {
         ++i_;
@@ -205,15 +236,28 @@ class Parser {
     return v;
   }
 
-  std::string parse_string() {
+  // Appends the decoded string to `out` (when not null).
+  static void put(std::string* out, char c) {
+    if (out) *out += c;
+  }
+
+  void parse_string(std::string* out) {
     ++i_;  // opening quote
-    std::string out;
     for (;;) {
+      // Most of a document is plain printable ASCII: copied a run at a time, not a byte at a time.
+      std::size_t run = i_;
+      while (run < s_.size()) {
+        const unsigned char p = static_cast<unsigned char>(s_[run]);
+        if (p < 0x20 || p >= 0x80 || p == '"' || p == '\\') break;
+        ++run;
+      }
+      if (out) out->append(s_.data() + i_, run - i_);
+      i_ = run;
       if (i_ >= s_.size()) unexpected("in string literal");
       const unsigned char c = static_cast<unsigned char>(s_[i_]);
       if (c == '"') {
         ++i_;
-        return out;
+        return;
       }
       if (c < 0x20) unexpected("in string literal");
       if (c == '\\') {
@@ -224,14 +268,14 @@ class Parser {
         const char e = s_[i_ + 1];
         i_ += 2;
         switch (e) {
-          case '"': out += '"'; break;
-          case '\\': out += '\\'; break;
-          case '/': out += '/'; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
-          case 'n': out += '\n'; break;
-          case 'r': out += '\r'; break;
-          case 't': out += '\t'; break;
+          case '"': put(out, '"'); break;
+          case '\\': put(out, '\\'); break;
+          case '/': put(out, '/'); break;
+          case 'b': put(out, '\b'); break;
+          case 'f': put(out, '\f'); break;
+          case 'n': put(out, '\n'); break;
+          case 'r': put(out, '\r'); break;
+          case 't': put(out, '\t'); break;
           case 'u': {
             int r = hex4(i_);
             if (r < 0) unexpected("in \\u hexadecimal character escape");
@@ -247,7 +291,7 @@ class Parser {
                 rune = 0xFFFD;
               }
             }
-            put_utf8(out, rune);
+            if (out) put_utf8(*out, rune);
             break;
           }
           default:
@@ -257,14 +301,14 @@ class Parser {
         continue;
       }
       if (c < 0x80) {
-        out += static_cast<char>(c);
+        put(out, static_cast<char>(c));
         ++i_;
         continue;
       }
       // Raw bytes: the scanner accepts any; Go's unquote turns what is not UTF-8 into U+FFFD, byte by byte.
       // (A rune is at most 4 bytes, and neither '"' nor '\\' is a continuation byte, so 4 bytes are enough.)
       auto [rune, size] = decode_rune(s_.substr(i_, 4));
-      put_utf8(out, rune);
+      if (out) put_utf8(*out, rune);
       i_ += size;
     }
   }
@@ -584,7 +628,11 @@ void decode_into(const Value& v, const Type& t, nlohmann::ordered_json& out, boo
 
 }  // namespace
 
-Parsed parse_first_value(std::string_view text, std::size_t max_depth) { return Parser(text, max_depth).run(); }
+Parsed parse_first_value(std::string_view text, std::size_t max_depth) { return Parser(text, max_depth).run(Keep{}); }
+
+Parsed parse_first_value_for(std::string_view text, const Type& type, std::size_t max_depth) {
+  return Parser(text, max_depth).run(Keep::of(&type));
+}
 
 std::string serialize(const Value& value) {
   std::string out;

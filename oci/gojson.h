@@ -61,6 +61,12 @@ struct Parsed {
 // with the offset for a syntax error, an incomplete value or nesting deeper than `max_depth`.
 Parsed parse_first_value(std::string_view text, std::size_t max_depth = kGoMaxDepth);
 
+// The same, keeping only what decode(…, type) reads: object members no struct field of `type` takes are
+// scanned (a syntax error anywhere is still an error, with the same message) but not stored, so a large
+// document of which little is read costs neither the tree nor its memory.
+struct Type;
+Parsed parse_first_value_for(std::string_view text, const Type& type, std::size_t max_depth = kGoMaxDepth);
+
 // Compact JSON; strings are re-escaped from their decoded form (so the output is valid UTF-8), numbers
 // keep their literal. Go reads the output exactly as it read the input.
 std::string serialize(const Value& value);

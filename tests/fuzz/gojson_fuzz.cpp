@@ -1,6 +1,8 @@
 // The Go-compatible JSON reader every guard decides on (oci/gojson.h). serialize() must write what Go
 // reads exactly as it read the input (it is what flush() and the update filter hand to runc), a view must
-// read back as itself, and replace_field must make the field decode to the replacement.
+// read back as itself, and replace_field must make the field decode to the replacement. Reading only what a
+// type needs (parse_first_value_for) must fail exactly where and as the full read fails, end at the same
+// byte and decode to the same view.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -32,6 +34,19 @@ void check_type(const gojson::Value& value, const gojson::Value& reread, const g
   if (view && decoded(gojson::from_json(*view), type) != view) std::abort();
 }
 
+// parse_first_value_for(text, type) against parse_first_value(text): the same error or the same view.
+void check_typed_read(std::string_view text, const std::optional<gojson::Parsed>& full, const std::string& full_error,
+                      const gojson::Type& type) {
+  gojson::Parsed typed;
+  try {
+    typed = gojson::parse_first_value_for(text, type);
+  } catch (const rg::Error& e) {
+    if (full || e.what() != full_error) std::abort();
+    return;
+  }
+  if (!full || typed.end != full->end || decoded(typed.value, type) != decoded(full->value, type)) std::abort();
+}
+
 // What the CVE-2022-29162 patch does to process.capabilities.inheritable.
 void check_replace(gojson::Value value) {
   const nlohmann::ordered_json keep = nlohmann::ordered_json::array({"CAP_CHOWN"});
@@ -51,12 +66,17 @@ void check_replace(gojson::Value value) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  gojson::Parsed parsed;
+  std::optional<gojson::Parsed> full;
+  std::string full_error;
   try {
-    parsed = gojson::parse_first_value(text);
-  } catch (const rg::Error&) {
-    return 0;
+    full = gojson::parse_first_value(text);
+  } catch (const rg::Error& e) {
+    full_error = e.what();
   }
+  for (const gojson::Type* type : {&rg::oci_spec_type(), &rg::oci_process_type(), &rg::oci_resources_type()})
+    check_typed_read(text, full, full_error, *type);
+  if (!full) return 0;
+  gojson::Parsed parsed = std::move(*full);
   if (parsed.end > text.size()) std::abort();
 
   const std::string written = gojson::serialize(parsed.value);
