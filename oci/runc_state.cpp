@@ -7,44 +7,48 @@
 
 #include <nlohmann/json.hpp>
 
+#include "oci/gojson.h"
+
 #include "oci/base/files.h"
 
 namespace rg {
 
+namespace {
+// What runc-guard reads of libcontainer's State, as Go types: runc reads state.json with encoding/json
+// (json.NewDecoder(f).Decode(&state)), and so does this — whatever else the file holds (runc's whole
+// libcontainer config: kilobytes of mounts, capabilities, seccomp rules) is parsed, so a malformed document
+// is refused wherever the damage is, but never built into a tree of nlohmann values.
+using gojson::Field;
+using gojson::GoKind;
+using gojson::Type;
+constexpr Type kString{GoKind::String};
+constexpr Type kStrings{GoKind::Slice, 64, &kString};
+constexpr Field kConfigFields[] = {{"labels", &kStrings}};
+constexpr Type kConfig{GoKind::Struct, 64, nullptr, kConfigFields};
+constexpr Type kPid{GoKind::Int, 64};
+constexpr Type kAny{GoKind::Any};  // init_process_start: a number; very old runc wrote a string
+constexpr Type kPaths{GoKind::Map, 64, &kString};
+constexpr Field kStateFields[] = {{"init_process_pid", &kPid}, {"init_process_start", &kAny}, {"created", &kString},
+                                  {"config", &kConfig},        {"cgroup_paths", &kPaths}};
+constexpr Type kState{GoKind::Struct, 64, nullptr, kStateFields};
+}  // namespace
+
 std::optional<RuncState> parse_runc_state(std::string_view text) {
-  // Only the members read below are kept: state.json carries runc's whole libcontainer config (kilobytes of
-  // mounts, namespaces, capabilities), and building all of it into a DOM was most of `start`'s read time.
-  std::string member;  // the top-level member being read
-  const nlohmann::json::parser_callback_t keep_needed = [&member](int depth, nlohmann::json::parse_event_t event,
-                                                                  nlohmann::json& parsed) {
-    if (event != nlohmann::json::parse_event_t::key) return true;
-    const auto& key = parsed.get_ref<const std::string&>();
-    if (depth == 1) {
-      member = key;
-      return key == "init_process_pid" || key == "init_process_start" || key == "created" || key == "config" ||
-             key == "cgroup_paths";
-    }
-    return depth != 2 || member != "config" || key == "labels";
-  };
-  auto j = nlohmann::json::parse(text, keep_needed, /*allow_exceptions=*/false);
-  if (!j.is_object()) return std::nullopt;
   try {
+    const gojson::Parsed parsed = gojson::parse_first_value_for(text, kState);
+    if (!parsed.value.is_object()) return std::nullopt;
+    const nlohmann::ordered_json j = gojson::decode(parsed.value, kState);
     RuncState out;
-    const auto& pid = j.at("init_process_pid");
     const auto& start = j.at("init_process_start");
-    out.init.pid = pid.get<pid_t>();
-    // runc writes a number; very old versions wrote a string.
+    out.init.pid = j.at("init_process_pid").get<pid_t>();
     out.init.start_time = start.is_string() ? std::stoull(start.get<std::string>()) : start.get<std::uint64_t>();
     if (out.init.pid <= 0) return std::nullopt;
-    if (auto c = j.find("created"); c != j.end() && c->is_string()) out.created = c->get<std::string>();
-    if (auto config = j.find("config"); config != j.end() && config->is_object())
-      if (auto labels = config->find("labels"); labels != config->end() && labels->is_array())
-        for (const auto& label : *labels)
-          if (label.is_string() && label.get<std::string>().starts_with("bundle="))
-            out.bundle = label.get<std::string>().substr(7);
-    if (auto paths = j.find("cgroup_paths"); paths != j.end() && paths->is_object())
-      for (const auto& [subsystem, dir] : paths->items())
-        if (dir.is_string()) out.cgroup_paths[subsystem] = dir.get<std::string>();
+    if (auto c = j.find("created"); c != j.end()) out.created = c->get<std::string>();
+    if (auto config = j.find("config"); config != j.end() && config->contains("labels"))
+      for (const auto& label : config->at("labels"))
+        if (label.get<std::string>().starts_with("bundle=")) out.bundle = label.get<std::string>().substr(7);
+    if (auto paths = j.find("cgroup_paths"); paths != j.end())
+      for (const auto& [subsystem, dir] : paths->items()) out.cgroup_paths[subsystem] = dir.get<std::string>();
     return out;
   } catch (const std::exception&) {
     return std::nullopt;

@@ -146,6 +146,30 @@ TEST(StateJson, ReadsOnlyWhatIsNeededFromAFullState) {
   EXPECT_FALSE(parse_runc_state(R"({"init_process_pid":7,"init_process_start":42,"namespace_paths":{"a":}})"));
 }
 
+// runc reads state.json with Go's encoding/json, and so does runc-guard: keys match case-insensitively, a
+// repeated key is decoded again (the last scalar wins, objects merge), bytes after the value are not read,
+// and a value runc could not decode (a pid that is no integer) is no state.
+TEST(StateJson, ReadAsGoReadsIt) {
+  auto s = parse_runc_state(R"({"INIT_PROCESS_PID":5,"init_process_pid":7,"init_process_start":"42",
+    "config":{"labels":["bundle=/first"]},"Config":{"Labels":["bundle=/second"]},
+    "cgroup_paths":{"memory":"/m"},"cgroup_paths":{"freezer":"/f"}} trailing bytes runc never reads)");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->init.pid, 7);
+  EXPECT_EQ(s->init.start_time, 42u);  // very old runc wrote the start time as a string
+  EXPECT_EQ(s->bundle, "/second");
+  EXPECT_EQ(s->cgroup_paths.size(), 2u);
+  EXPECT_FALSE(parse_runc_state(R"({"init_process_pid":7.5,"init_process_start":42})"));
+  EXPECT_FALSE(parse_runc_state(R"({"init_process_pid":"7","init_process_start":42})"));
+  EXPECT_FALSE(parse_runc_state(R"({"init_process_start":42})"));
+  // What is not kept is still scanned as Go scans it: its syntax errors and its depth limit hold.
+  EXPECT_FALSE(parse_runc_state(R"({"init_process_pid":7,"init_process_start":42,"config":{"mounts":[}})"));
+  auto nested = [](std::size_t depth) {
+    return R"({"init_process_pid":7,"init_process_start":42,"x":)" + std::string(depth - 1, '[') + std::string(depth - 1, ']') + "}";
+  };
+  EXPECT_TRUE(parse_runc_state(nested(10000)));
+  EXPECT_FALSE(parse_runc_state(nested(10001)));
+}
+
 // exec and start: every guard that asks sees the one state.json read of this invocation (exec's CVE-2024-21626
 // patch and frozen-container each read and parsed it before).
 TEST(StateJson, ReadOncePerInvocation) {
