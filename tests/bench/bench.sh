@@ -13,6 +13,8 @@
 #     absolute cgroupsPath, bare runc 1.1.5 against runc-guard (only the create is timed).
 #  7. an exec probe (`runc exec <running container> true`, what kubelet runs for every exec liveness and
 #     readiness probe) on runc 1.1.5 and 1.1.15, with the keeper and without it.
+#  8. runc-guard's own cost per call, without runc's noise: runc-guard configured for a static stub that
+#     answers --version as runc 1.1.5 and exits 0 (A: the stub alone, B: runc-guard then the stub).
 # Usage: RG_BUILD=build tests/bench/bench.sh [iterations]   (root; ../shared/runtimes unpacked by the build)
 set -euo pipefail
 RG_BUILD=$(cd "${RG_BUILD:-build}" && pwd)
@@ -222,3 +224,27 @@ for runc in "$DEBIAN" "$RUNC_1115"; do
   done
   "$DEBIAN" --root "$ROOT" delete --force probe
 done
+
+echo "== 8. runc-guard's own cost per call: a stub runc (static, exits 0; --version says 1.1.5), $N runs each"
+cat >"$WORK/stub.c" <<'C'
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char** argv) {
+  static const char v[] = "runc version 1.1.5\ncommit: v1.1.5\nspec: 1.0.2-dev\ngo: go1.19\nlibseccomp: 2.5.4\n";
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--version")) return write(1, v, sizeof v - 1) == (ssize_t)(sizeof v - 1) ? 0 : 1;
+  return 0;
+}
+C
+gcc -O2 -static -o "$WORK/stub-runc" "$WORK/stub.c"
+make_bundle "$WORK/own" sleep 100000
+jq '.linux.cgroupsPath = "/rg-bench/own"' "$WORK/own/config.json" >"$WORK/own/c.json"
+mv "$WORK/own/c.json" "$WORK/own/config.json"
+"$DEBIAN" --root "$ROOT" create --bundle "$WORK/own" own </dev/null >/dev/null  # what start and exec look at
+config "$WORK/stub-runc" ', "keeper": {"enabled": false}'
+for call in "create --bundle $WORK/own own-x" "start own" "exec own true" "kill own KILL"; do
+  echo "-- $call"
+  # shellcheck disable=SC2086  # the call's words
+  "$TIMER" "$N" "$WORK/stub-runc" --root "$ROOT" $call ::: "$GUARD" --root "$ROOT" $call
+done
+"$DEBIAN" --root "$ROOT" delete --force own
