@@ -63,7 +63,8 @@ Parsed parse_first_value(std::string_view text, std::size_t max_depth = kGoMaxDe
 
 // The same, keeping only what decode(…, type) reads: object members no struct field of `type` takes are
 // scanned (a syntax error anywhere is still an error, with the same message) but not stored, so a large
-// document of which little is read costs neither the tree nor its memory.
+// document of which little is read costs neither the tree nor its memory. The tree is for decode() only:
+// written back (serialize, replace_field, remove_fields) it would lose what was not kept.
 struct Type;
 Parsed parse_first_value_for(std::string_view text, const Type& type, std::size_t max_depth = kGoMaxDepth);
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include <nlohmann/json.hpp>
 
@@ -25,7 +26,7 @@ constexpr Type kString{GoKind::String};
 constexpr Type kStrings{GoKind::Slice, 64, &kString};
 constexpr Field kConfigFields[] = {{"labels", &kStrings}};
 constexpr Type kConfig{GoKind::Struct, 64, nullptr, kConfigFields};
-constexpr Type kPid{GoKind::Int, 64};
+constexpr Type kPid{GoKind::Int, 32};  // pid_t: a larger number is refused, never wrapped
 constexpr Type kAny{GoKind::Any};  // init_process_start: a number; very old runc wrote a string
 constexpr Type kPaths{GoKind::Map, 64, &kString};
 constexpr Field kStateFields[] = {{"init_process_pid", &kPid}, {"init_process_start", &kAny}, {"created", &kString},
@@ -41,7 +42,15 @@ std::optional<RuncState> parse_runc_state(std::string_view text) {
     RuncState out;
     const auto& start = j.at("init_process_start");
     out.init.pid = j.at("init_process_pid").get<pid_t>();
-    out.init.start_time = start.is_string() ? std::stoull(start.get<std::string>()) : start.get<std::uint64_t>();
+    if (start.is_number_unsigned()) {
+      out.init.start_time = start.get<std::uint64_t>();
+    } else if (start.is_string()) {  // the whole string, digits only
+      const std::string& text = start.get_ref<const std::string&>();
+      auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out.init.start_time);
+      if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    } else {
+      return std::nullopt;  // negative, fractional or huge: not a start time
+    }
     if (out.init.pid <= 0) return std::nullopt;
     if (auto c = j.find("created"); c != j.end()) out.created = c->get<std::string>();
     if (auto config = j.find("config"); config != j.end() && config->contains("labels"))

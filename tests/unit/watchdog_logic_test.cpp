@@ -161,6 +161,9 @@ TEST(StateJson, ReadAsGoReadsIt) {
   EXPECT_FALSE(parse_runc_state(R"({"init_process_pid":7.5,"init_process_start":42})"));
   EXPECT_FALSE(parse_runc_state(R"({"init_process_pid":"7","init_process_start":42})"));
   EXPECT_FALSE(parse_runc_state(R"({"init_process_start":42})"));
+  EXPECT_FALSE(parse_runc_state(R"({"init_process_pid":4294967303,"init_process_start":42})"));  // never wraps to 7
+  for (const char* start : {"-1", "1.5", "1e30", R"("-1")", R"(" 42")", R"("42x")"})
+    EXPECT_FALSE(parse_runc_state(std::string(R"({"init_process_pid":7,"init_process_start":)") + start + "}")) << start;
   // What is not kept is still scanned as Go scans it: its syntax errors and its depth limit hold.
   EXPECT_FALSE(parse_runc_state(R"({"init_process_pid":7,"init_process_start":42,"config":{"mounts":[}})"));
   auto nested = [](std::size_t depth) {
