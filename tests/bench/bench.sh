@@ -241,6 +241,7 @@ make_bundle "$WORK/own" sleep 100000
 jq '.linux.cgroupsPath = "/rg-bench/own"' "$WORK/own/config.json" >"$WORK/own/c.json"
 mv "$WORK/own/c.json" "$WORK/own/config.json"
 "$DEBIAN" --root "$ROOT" create --bundle "$WORK/own" own </dev/null >/dev/null  # what start and exec look at
+on_exit '"$DEBIAN" --root "$ROOT" delete --force own 2>/dev/null; true'  # before section 6's rmdir of rg-bench
 config "$WORK/stub-runc" ', "keeper": {"enabled": false}'
 for call in "create --bundle $WORK/own own-x" "start own" "exec own true" "kill own KILL"; do
   echo "-- $call"
