@@ -79,6 +79,10 @@ std::string runc_copy_record_path(const std::string& runc_path, const std::strin
   return dir + "/" + hex16(rg_fnv1a64(runc_path.data(), runc_path.size(), RG_FNV_SEED)) + ".json";
 }
 
+std::string runc_copy_lock_path(const std::string& runc_path, const std::string& dir) {
+  return runc_copy_record_path(runc_path, dir) + ".lock";
+}
+
 std::string runc_copy_attempt_path(const std::string& runc_path, const std::string& dir) {
   return runc_copy_record_path(runc_path, dir) + ".attempt";
 }

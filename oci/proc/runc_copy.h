@@ -36,8 +36,10 @@ struct RuncCopyRecord {
   void set_runc_file(const struct stat& runc);
 };
 
-// <dir>/<16 hex digits of the runc path's hash>.json (the keeper's lock: the same with .lock).
+// <dir>/<16 hex digits of the runc path's hash>.json.
 std::string runc_copy_record_path(const std::string& runc_path, const std::string& dir = kKeeperDir);
+// The same with .lock: the file a keeper holds flock'ed for as long as it keeps this runc.
+std::string runc_copy_lock_path(const std::string& runc_path, const std::string& dir = kKeeperDir);
 // The same with .attempt: left by a keeper from the moment it holds the lock until its copy is published, so
 // it outlives a keeper that failed or was killed before (on-demand starts back off on it; doctor reports it).
 std::string runc_copy_attempt_path(const std::string& runc_path, const std::string& dir = kKeeperDir);

@@ -162,9 +162,8 @@ KeeperCopy keeper_copy_of(const std::string& runc_path, const struct stat& runc_
 
 KeeperStart start_keeper_detached(const std::string& runc_path, const std::string& dir) noexcept {
   try {
-    const std::string record_path = runc_copy_record_path(runc_path, dir);
     // A keeper holding the lock already: nothing to do (checked here so that the common case forks nothing).
-    UniqueFd lock(::open((record_path + ".lock").c_str(), O_RDWR | O_CLOEXEC));
+    UniqueFd lock(::open(runc_copy_lock_path(runc_path, dir).c_str(), O_RDWR | O_CLOEXEC));
     if (lock && ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) return KeeperStart::Running;
     lock.reset();
     // A keeper that began recently and holds no lock failed or was killed before publishing: not again yet.
@@ -208,17 +207,18 @@ KeeperStart start_keeper_detached(const std::string& runc_path, const std::strin
 int run_keeper(const KeeperOptions& options) {
   mkdir_p(options.dir, 0755);
   const std::string record_path = runc_copy_record_path(options.runc_path, options.dir);
-  UniqueFd lock(::open((record_path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (!lock) throw Error::from_errno("open " + record_path + ".lock");
+  const std::string lock_path = runc_copy_lock_path(options.runc_path, options.dir);
+  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock) throw Error::from_errno("open " + lock_path);
   if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) return 0;  // another keeper holds this runc already
-    throw Error::from_errno("flock " + record_path + ".lock");
+    throw Error::from_errno("flock " + lock_path);
   }
   // A keeper whose runc is gone removes its lock file (below); one that opened that file before it went
   // holds a lock nobody else can see: it leaves.
   auto lock_is_ours = [&] {
     struct stat held {}, named {};
-    return ::fstat(lock.get(), &held) == 0 && ::stat((record_path + ".lock").c_str(), &named) == 0 &&
+    return ::fstat(lock.get(), &held) == 0 && ::stat(lock_path.c_str(), &named) == 0 &&
            held.st_dev == named.st_dev && held.st_ino == named.st_ino;
   };
   if (!lock_is_ours()) return 0;
@@ -231,7 +231,7 @@ int run_keeper(const KeeperOptions& options) {
     if (!lock_is_ours()) return;
     ::unlink(record_path.c_str());
     ::unlink(attempt_path.c_str());
-    ::unlink((record_path + ".lock").c_str());
+    ::unlink(lock_path.c_str());
   };
   struct stat runc_at_start {};
   if (runc_gone(runc_at_start)) {
