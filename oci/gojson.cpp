@@ -131,8 +131,9 @@ class Parser {
     }
     for (;;) {
       if (i_ >= s_.size() || s_[i_] != '"') unexpected("looking for beginning of object key string");
+      // The key is needed to keep it, or to choose a struct's field by it.
       std::string key;
-      parse_string(&key);  // also when nothing is kept: a struct's fields are chosen by key
+      parse_string(v || keep.what == Keep::What::Typed ? &key : nullptr);
       skip_space();
       if (i_ >= s_.size() || s_[i_] != ':') unexpected("after object key");
       ++i_;
@@ -236,11 +237,11 @@ class Parser {
     return v;
   }
 
-  // Appends the decoded string to `out` (when not null).
   static void put(std::string* out, char c) {
     if (out) *out += c;
   }
 
+  // Scans a string literal, appending its decoded text to `out` (when not null).
   void parse_string(std::string* out) {
     ++i_;  // opening quote
     for (;;) {
@@ -300,12 +301,7 @@ class Parser {
         }
         continue;
       }
-      if (c < 0x80) {
-        put(out, static_cast<char>(c));
-        ++i_;
-        continue;
-      }
-      // Raw bytes: the scanner accepts any; Go's unquote turns what is not UTF-8 into U+FFFD, byte by byte.
+      // Raw bytes (plain ASCII was copied with its run above): the scanner accepts any; Go's unquote turns what is not UTF-8 into U+FFFD, byte by byte.
       // (A rune is at most 4 bytes, and neither '"' nor '\\' is a continuation byte, so 4 bytes are enough.)
       auto [rune, size] = decode_rune(s_.substr(i_, 4));
       if (out) put_utf8(*out, rune);
