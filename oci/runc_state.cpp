@@ -36,18 +36,17 @@ constexpr Type kState{GoKind::Struct, 64, nullptr, kStateFields};
 
 std::optional<RuncState> parse_runc_state(std::string_view text) {
   try {
-    const gojson::Parsed parsed = gojson::parse_first_value_for(text, kState);
-    if (!parsed.value.is_object()) return std::nullopt;
-    const nlohmann::ordered_json j = gojson::decode(parsed.value, kState);
+    // Anything but an object is a decode error (runc refuses it as well).
+    const nlohmann::ordered_json j = gojson::decode(gojson::parse_first_value_for(text, kState).value, kState);
     RuncState out;
     const auto& start = j.at("init_process_start");
     out.init.pid = j.at("init_process_pid").get<pid_t>();
     if (start.is_number_unsigned()) {
       out.init.start_time = start.get<std::uint64_t>();
     } else if (start.is_string()) {  // the whole string, digits only
-      const std::string& text = start.get_ref<const std::string&>();
-      auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out.init.start_time);
-      if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+      const std::string& digits = start.get_ref<const std::string&>();
+      auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), out.init.start_time);
+      if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
     } else {
       return std::nullopt;  // negative, fractional or huge: not a start time
     }
