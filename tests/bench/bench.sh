@@ -53,6 +53,13 @@ keeper_arm() {
     config "$1" ', "keeper": {"enabled": false}'
   fi
 }
+# make_bench_cgroup_bundle DIR: a bundle running sleep with a kubelet/dockerd-style absolute cgroupsPath
+# (/rg-bench/<name of DIR>).
+make_bench_cgroup_bundle() {
+  make_bundle "$1" sleep 100000
+  jq --arg p "/rg-bench/$(basename "$1")" '.linux.cgroupsPath = $p' "$1/config.json" >"$1/c.json"
+  mv "$1/c.json" "$1/config.json"
+}
 on_exit 'kill "${KEEPERS[@]}" 2>/dev/null; true'
 on_exit 'for c in "$ROOT"/*/; do [ -d "$c" ] && "$DEBIAN" --root "$ROOT" delete --force "$(basename "$c")" >/dev/null 2>&1; done; true'
 
@@ -198,9 +205,7 @@ wait "$create_pid" || true
 kill -- -"$crowd" 2>/dev/null || true
 
 echo "== 6. create with 2000 more mounts on the node (a private mount namespace), absolute cgroupsPath, $LN runs"
-make_bundle "$WORK/busy" sleep 100000
-jq '.linux.cgroupsPath = "/rg-bench/busy"' "$WORK/busy/config.json" >"$WORK/busy/c.json"
-mv "$WORK/busy/c.json" "$WORK/busy/config.json"
+make_bench_cgroup_bundle "$WORK/busy"
 config "$DEBIAN" ', "keeper": {"enabled": false}'
 cat >"$WORK/busy.sh" <<SH
 set -e
@@ -237,9 +242,7 @@ int main(int argc, char** argv) {
 }
 C
 gcc -O2 -static -o "$WORK/stub-runc" "$WORK/stub.c"
-make_bundle "$WORK/own" sleep 100000
-jq '.linux.cgroupsPath = "/rg-bench/own"' "$WORK/own/config.json" >"$WORK/own/c.json"
-mv "$WORK/own/c.json" "$WORK/own/config.json"
+make_bench_cgroup_bundle "$WORK/own"
 "$DEBIAN" --root "$ROOT" create --bundle "$WORK/own" own </dev/null >/dev/null  # what start and exec look at
 on_exit '"$DEBIAN" --root "$ROOT" delete --force own 2>/dev/null; true'  # before section 6's rmdir of rg-bench
 config "$WORK/stub-runc" ', "keeper": {"enabled": false}'
