@@ -9,16 +9,20 @@ write_rg_config "$(base_rg_config | jq --arg r "$R110" '.runtime.path = $r')"
 start_dockerd --add-runtime "runc110=$R110"
 import_busybox_image
 
-# The leaked directory fd is usually 7 or 8, but its number follows runc's own fd use in that run (one full
-# suite run here found none of 7–9): every plausible number is tried, each attempt's answer kept for a failure.
+# The leaked directory fd is usually 7, 8 or 9, but its number follows runc's own fd use in that run, and about
+# one full suite run in six found none of 3–15 a directory (every one "not a directory" or "no such file"):
+# every plausible number is tried, in up to three rounds as an attacker would retry, and each attempt's
+# reason is kept for a failure.
 leaked=""
 attempts=""
-for fd in $(seq 3 15); do
-  capture docker run --rm --runtime runc110 -w /proc/self/fd/$fd "$E2E_IMAGE" cat ../../../../../../etc/os-release
-  grep -q '^PRETTY_NAME=' <<<"$OUT" && leaked=$fd && break
-  attempts+=$'\n'"  fd $fd: exit $RC, $(head -c 160 <<<"$ERR$OUT" | tr '\n' ' ')"
+for round in 1 2 3; do
+  for fd in $(seq 3 15); do
+    capture docker run --rm --runtime runc110 -w /proc/self/fd/$fd "$E2E_IMAGE" cat ../../../../../../etc/os-release
+    grep -q '^PRETTY_NAME=' <<<"$OUT" && leaked=$fd && break 2
+    attempts+=$'\n'"  round $round, fd $fd: exit $RC, $(grep -o 'container init: .*' <<<"$ERR" | head -1 | cut -c1-120)"
+  done
 done
-[ -n "$leaked" ] || fail "docker run -w /proc/self/fd/N (N = 3…15) with bare runc 1.1.0 never read the host's files (no reproduction):$attempts"
+[ -n "$leaked" ] || fail "docker run -w /proc/self/fd/N (N = 3…15, three rounds) with bare runc 1.1.0 never read the host's files (no reproduction):$attempts"
 log "bare runc 1.1.0 through docker: -w /proc/self/fd/$leaked reads the host's /etc/os-release"
 
 capture docker run --rm --runtime runc-guard -w /proc/self/fd/$leaked "$E2E_IMAGE" cat ../../../../../../etc/os-release
