@@ -2,6 +2,7 @@
 
 #include "oci/base/error.h"
 #include "oci/guard/metrics.h"
+#include "oci/runc_version.h"
 #include "seccomp/engine.h"
 
 namespace rg::seccomp {
@@ -25,6 +26,12 @@ class HazardGuard final : public rg::Guard {
   bool applies(const RuncArgs& args) const override {
     // restore: criu brings the filter back; runc init exports nothing.
     return (args.is(Command::Create) || args.is(Command::Run)) && !args.wants_help();
+  }
+  // Only runc 1.0.0-rc93 exports its filter into a pipe nobody drains yet (rc94 reads while it writes,
+  // earlier releases export nothing): elsewhere the prediction would cost every create a summary and
+  // could only raise false alarms. A runc whose version is unknown is predicted for.
+  GuardPolicy default_policy(const RuncBuild* runc, const RuncArgs&) const override {
+    return !runc || affected(runc->version, RuncIssue::SeccompExportHang) ? GuardPolicy::Enforce : GuardPolicy::Off;
   }
 
   void before_runc(InvocationContext& ctx) override {

@@ -507,10 +507,14 @@ assert_eq "default-run" "$(pm run --rm "${RUN[@]}" "$IMG" echo default-run)" "po
 pm stop -t 20 rg-default >/dev/null
 pm rm rg-default >/dev/null
 assert_eq "" "$(cat "$PODMAN_ENV_CALLS")" "container calls that saw podman's environment (runc-guard as default)"
-# No RUNC_GUARD_CONFIG reached runc-guard, so it ran on /etc/runc-guard/config.json's defaults: the seccomp
-# program of podman's default profile is in its default cache, (the private) /run/runc-guard/seccomp.
-[ -n "$(ls -A /run/runc-guard/seccomp 2>/dev/null)" ] ||
-  fail "runc-guard's default seccomp cache is empty (did runc-guard run with its default config?): $(find /run/runc-guard /var/log/runc-guard 2>&1)"
+# No RUNC_GUARD_CONFIG reached runc-guard, so it ran on /etc/runc-guard/config.json's defaults: runc 1.1.5 is
+# open to CVE-2024-21626, its virtual patch is on by default and refuses a process.cwd in /proc/self/fd, and
+# the refusal lands in the default event log, (the private) /var/log/runc-guard/events.jsonl.
+capture pm run --rm "${RUN[@]}" -w /proc/self/fd/7 "$IMG" true
+[ "$RC" != 0 ] || fail "podman run -w /proc/self/fd/7 through runc-guard with its default config succeeded"
+assert_contains "$ERR" "CVE-2024-21626" "podman's error for -w /proc/self/fd/7 (runc-guard as default)"
+jq -e -s 'any(.[]; .event == "patch.refused")' /var/log/runc-guard/events.jsonl >/dev/null 2>&1 ||
+  fail "no patch.refused in runc-guard's default event log (did runc-guard run with its default config?): $(find /run/runc-guard /var/log/runc-guard 2>&1)"
 log "default config: $(find /run/runc-guard /var/log/runc-guard -type f 2>/dev/null | tr '\n' ' ')"
 capture "$GUARDCTL" uninstall podman --state-dir "$T/state"
 [ "$RC" = 0 ] || fail "uninstall after --as-default failed: $ERR"

@@ -7,7 +7,8 @@
 #     3.10, so it rewrites config.json and pre-creates the memory cgroup. The pid's comm just before the
 #     kill says where it landed (runc-guard, runc, done).
 #  b. the watchdog (rg-watchdog, found by our config in its environment): the command must still succeed
-#     and the container work; 1 in 4 with an empty seccomp cache, so the watchdog is compiling the profile.
+#     and the container work; 1 in 4 with an empty seccomp cache, so the watchdog is compiling the profile
+#     (over rc93: over 1.1.5 nothing is predicted or compiled).
 #  c. runc, its `runc init` children, or both (for start: the container's init).
 # After each kill: no watchdog outlives the runc it watched (1 s grace); config.json parses and is byte for
 # byte the original or the reference strip (after start/exec: exactly what the setup create left), the

@@ -91,6 +91,27 @@ TEST_F(SeccompHazardGuard, AppliesToCreateAndRunOnly) {
   EXPECT_FALSE(guard->applies(parse({"runc", "exec", "id"})));
 }
 
+// Predicted where runc can block exporting its filter: 1.0.0-rc93 (upstream or a distribution's build) and a
+// runc whose version is unknown; no other release, unless the config asks for it.
+TEST_F(SeccompHazardGuard, OnByDefaultOnlyWhereRuncExportsIntoAnUndrainedPipe) {
+  auto guard = make_seccomp_hazard_guard();
+  const std::vector<std::string> argv{"runc", "create", "--bundle", "/b", "id"};
+  const RuncArgs create = parse_runc_args(argv);
+  auto policy_for = [&](std::string_view version) {
+    const std::optional<RuncBuild> build = parse_runc_version(version);
+    EXPECT_TRUE(build) << version;
+    return guard->default_policy(build ? &*build : nullptr, create);
+  };
+  EXPECT_EQ(policy_for("1.0.0-rc93"), GuardPolicy::Enforce);
+  EXPECT_EQ(policy_for("1.0.0~rc93+ds1"), GuardPolicy::Enforce);
+  EXPECT_EQ(guard->default_policy(nullptr, create), GuardPolicy::Enforce);
+  for (std::string_view fixed_or_never : {"1.0.0-rc92", "1.0.0-rc94", "1.0.0", "1.1.5+ds1", "1.1.15"})
+    EXPECT_EQ(policy_for(fixed_or_never), GuardPolicy::Off) << fixed_or_never;
+  Config forced;
+  forced.guards["seccomp_hazard"] = GuardPolicy::Enforce;
+  EXPECT_EQ(forced.policy_of("seccomp_hazard", policy_for("1.1.5")), GuardPolicy::Enforce);
+}
+
 TEST_F(SeccompHazardGuard, HazardousBundleUnderReducedPipes) {
   const std::string bundle = bundle_from(shared_testdata("docker-20.10/bigprofile.config.json"));  // NNP, 9024 B
   HeldPipes held(8);
