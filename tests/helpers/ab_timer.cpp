@@ -3,10 +3,12 @@
 // the median of the pairwise ratios B/A. The order alternates (AB, BA, AB, …): what one command leaves for the
 // kernel to finish (a container's cgroup released, its memory freed) is paid by whichever runs next, and a
 // fixed order would charge all of it to B.
-// Usage: ab_timer N A_ARG... ::: B_ARG... [:::before SETUP_ARG...] [:::after TEARDOWN_ARG...]
+// Usage: ab_timer N [NAME=VALUE...] A_ARG... ::: [NAME=VALUE...] B_ARG... [:::before SETUP_ARG...]
+//                  [:::after TEARDOWN_ARG...]
 // SETUP and TEARDOWN run untimed right before and after every timed command (e.g. a bare `runc create`
 // around a timed `start`); all of them see AB_ARM=A or AB_ARM=B in their environment, so each arm can use
-// its own container.
+// its own container. NAME=VALUE words before an arm's command are set in that command's environment only, as
+// env(1) would, without timing an env process (e.g. two runc-guard configs compared).
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,10 +23,11 @@
 
 namespace {
 
-double run_once(const std::vector<char*>& argv) {
+double run_once(const std::vector<char*>& argv, const std::vector<char*>& env = {}) {
   auto start = std::chrono::steady_clock::now();
   pid_t pid = ::fork();
   if (pid == 0) {
+    for (char* assignment : env) ::putenv(assignment);
     int null = ::open("/dev/null", O_RDWR);
     ::dup2(null, 0);
     ::dup2(null, 1);
@@ -51,16 +54,19 @@ double percentile(std::vector<double> v, double p) {
 
 int main(int argc, char** argv) {
   if (argc < 5) {
-    std::fprintf(stderr, "usage: ab_timer N A_ARG... ::: B_ARG... [:::before SETUP_ARG...] [:::after TEARDOWN_ARG...]\n");
+    std::fprintf(stderr, "usage: ab_timer N [NAME=VALUE...] A_ARG... ::: [NAME=VALUE...] B_ARG... [:::before SETUP_ARG...] "
+                         "[:::after TEARDOWN_ARG...]\n");
     return 2;
   }
   int n = std::atoi(argv[1]);
-  std::vector<char*> a, b, before, after;
+  std::vector<char*> a, b, before, after, a_env, b_env;
   std::vector<char*>* into = &a;
+  std::vector<char*>* env_of = &a_env;  // the arm whose leading NAME=VALUE words are still being read
   for (int i = 2; i < argc; ++i) {
-    if (std::strcmp(argv[i], ":::") == 0) into = &b;
-    else if (std::strcmp(argv[i], ":::before") == 0) into = &before;
-    else if (std::strcmp(argv[i], ":::after") == 0) into = &after;
+    if (std::strcmp(argv[i], ":::") == 0) into = &b, env_of = &b_env;
+    else if (std::strcmp(argv[i], ":::before") == 0) into = &before, env_of = nullptr;
+    else if (std::strcmp(argv[i], ":::after") == 0) into = &after, env_of = nullptr;
+    else if (env_of && into->empty() && argv[i][0] != '/' && std::strchr(argv[i], '=')) env_of->push_back(argv[i]);
     else into->push_back(argv[i]);
   }
   for (auto* v : {&a, &b, &before, &after}) v->push_back(nullptr);
@@ -68,7 +74,7 @@ int main(int argc, char** argv) {
   auto timed = [&](const std::vector<char*>& command, const char* arm) {
     ::setenv("AB_ARM", arm, 1);
     if (before.size() > 1) run_once(before);
-    double us = run_once(command);
+    double us = run_once(command, &command == &a ? a_env : b_env);
     if (after.size() > 1) run_once(after);
     return us;
   };
