@@ -108,18 +108,25 @@ std::optional<std::string> default_mountpoint(std::string_view controller) {
     candidates = {std::string(kDefault) + "/" + std::string(name)};
   }
   for (const std::string& candidate : candidates) {
-    char resolved[PATH_MAX];
-    if (!::realpath(candidate.c_str(), resolved)) continue;
-    const std::string path = resolved;
-    const bool at_root = path == kDefault;
-    const bool one_below = path.size() > kDefault.size() + 1 && path.starts_with(kDefault) && path[kDefault.size()] == '/' &&
-                           path.find('/', kDefault.size() + 1) == std::string::npos;
-    if (!(controller.empty() ? at_root || one_below : one_below)) continue;
-    struct stat st {}, parent {};
+    // A plain directory needs no realpath (a readlink per component, for each of ~10 hierarchies on every
+    // create): like runc's SecureJoin, only a link at <controller> itself (cpu -> cpu,cpuacct) is resolved.
+    struct stat st {};
+    if (::lstat(candidate.c_str(), &st) != 0) continue;
+    std::string path = candidate;
+    if (S_ISLNK(st.st_mode)) {
+      char resolved[PATH_MAX];
+      if (!::realpath(candidate.c_str(), resolved) || ::lstat(resolved, &st) != 0) continue;
+      path = resolved;
+      const bool at_root = path == kDefault;
+      const bool one_below = path.size() > kDefault.size() + 1 && path.starts_with(kDefault) &&
+                             path[kDefault.size()] == '/' && path.find('/', kDefault.size() + 1) == std::string::npos;
+      if (!(controller.empty() ? at_root || one_below : one_below)) continue;
+    }
+    struct stat parent {};
     struct statfs fs {};
     const std::string above = path.substr(0, path.rfind('/'));
-    if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || ::lstat(above.c_str(), &parent) != 0 ||
-        st.st_dev == parent.st_dev || ::statfs(path.c_str(), &fs) != 0)
+    if (!S_ISDIR(st.st_mode) || ::lstat(above.c_str(), &parent) != 0 || st.st_dev == parent.st_dev ||
+        ::statfs(path.c_str(), &fs) != 0)
       continue;
     if (fs.f_type == (controller.empty() ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC)) return path;
   }
