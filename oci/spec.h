@@ -26,6 +26,9 @@ class Spec {
   // What runc sees. Never null; objects for structs.
   const nlohmann::ordered_json& view() const { return view_; }
   const std::string& path() const { return path_; }
+  // The Go type the view was decoded into (oci_spec_type(), or a narrower one such as
+  // oci_spec_type_without_seccomp()).
+  const gojson::Type& type() const { return *type_; }
 
   // Removes every spelling/occurrence of `fields` of the struct at `path` (e.g. {"linux", "resources",
   // "memory"}, {"kernel", "kernelTCP"}). Returns whether anything was removed.

@@ -1,5 +1,7 @@
 #include "oci/spec_schema.h"
 
+#include <array>
+
 namespace rg {
 namespace {
 
@@ -105,9 +107,32 @@ constexpr Field kSpecFields[] = {
 };
 constexpr Type kSpec{GoKind::Struct, 64, nullptr, kSpecFields};
 
+// `fields` without the one named `name` (a compile error when there is none).
+template <std::size_t N>
+constexpr std::array<Field, N - 1> without_field(const Field (&fields)[N], std::string_view name) {
+  std::array<Field, N - 1> out{};
+  std::size_t k = 0;
+  for (const Field& f : fields)
+    if (f.name != name) out[k++] = f;
+  return out;
+}
+// `fields` with the type of the one named `name` replaced.
+template <std::size_t N>
+constexpr std::array<Field, N> with_field_type(const Field (&fields)[N], std::string_view name, const Type* type) {
+  std::array<Field, N> out{};
+  for (std::size_t k = 0; k < N; ++k) out[k] = fields[k].name == name ? Field{fields[k].name, type} : fields[k];
+  return out;
+}
+constexpr auto kLinuxFieldsWithoutSeccomp = without_field(kLinuxFields, "seccomp");
+constexpr Type kLinuxWithoutSeccomp{GoKind::Struct, 64, nullptr, kLinuxFieldsWithoutSeccomp};
+constexpr Type kPtrLinuxWithoutSeccomp{GoKind::Ptr, 64, &kLinuxWithoutSeccomp};
+constexpr auto kSpecFieldsWithoutSeccomp = with_field_type(kSpecFields, "linux", &kPtrLinuxWithoutSeccomp);
+constexpr Type kSpecWithoutSeccomp{GoKind::Struct, 64, nullptr, kSpecFieldsWithoutSeccomp};
+
 }  // namespace
 
 const gojson::Type& oci_spec_type() { return kSpec; }
+const gojson::Type& oci_spec_type_without_seccomp() { return kSpecWithoutSeccomp; }
 const gojson::Type& oci_process_type() { return kProcess; }
 const gojson::Type& oci_resources_type() { return kResources; }
 

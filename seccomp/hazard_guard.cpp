@@ -1,5 +1,7 @@
 #include "seccomp/hazard_guard.h"
 
+#include <stdexcept>
+
 #include "oci/base/error.h"
 #include "oci/guard/metrics.h"
 #include "oci/runc_version.h"
@@ -34,7 +36,10 @@ class HazardGuard final : public rg::Guard {
     return !runc || affected(runc->version, RuncIssue::SeccompExportHang) ? GuardPolicy::Enforce : GuardPolicy::Off;
   }
 
+  bool reads_seccomp() const override { return true; }
+
   void before_runc(InvocationContext& ctx) override {
+    if (&ctx.spec().type() == &oci_spec_type_without_seccomp()) throw std::logic_error("the spec was read without linux.seccomp");
     const nlohmann::ordered_json& spec = ctx.spec().view();
     const auto* section = seccomp_section(spec);
     if (!section) return;

@@ -46,7 +46,7 @@ Spec& InvocationContext::spec() {
   if (spec_error_) throw *spec_error_;
   if (!spec_) {
     try {
-      spec_.emplace(Spec::load(spec_path_for_bundle(bundle())));
+      spec_.emplace(Spec::load(spec_path_for_bundle(bundle()), *spec_type));
     } catch (const Error& e) {
       spec_error_ = e;
       throw;

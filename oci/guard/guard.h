@@ -38,6 +38,7 @@
 #include "oci/runc_state.h"
 #include "oci/runc_version.h"
 #include "oci/spec.h"
+#include "oci/spec_schema.h"
 
 namespace rg {
 
@@ -85,6 +86,9 @@ class InvocationContext {
   // Throws rg::Error: Internal for a file that cannot be read (runc reports that itself), Undecodable for
   // one runc would read differently or refuse.
   Spec& spec();
+  // The type spec() decodes into: the whole spec, unless the runtime knows no guard of this invocation
+  // reads the seccomp filter (Guard::reads_seccomp).
+  const gojson::Type* spec_type = &oci_spec_type();
   bool spec_loaded() const { return spec_.has_value(); }
   // Writes config.json atomically if any guard changed it; a no-op otherwise.
   void flush_spec();
@@ -171,8 +175,12 @@ class Guard {
   // Whether this invocation concerns the guard at all (by command traits and flags; cheap).
   virtual bool applies(const RuncArgs& args) const = 0;
   // The policy when the config names none, for this runc release (nullptr: unknown) and invocation. A guard
-  // with its own policy keys (kernel_memory.policy, seccomp.on_hazard) keeps Enforce here and reads them.
+  // with its own policy keys (kernel_memory.policy, seccomp.on_hazard) says here only where it applies, and
+  // reads them for what it does.
   virtual GuardPolicy default_policy(const RuncBuild* runc, const RuncArgs& args) const { return GuardPolicy::Enforce; }
+  // Whether the guard reads linux.seccomp from the spec: when none of an invocation's guards does, the
+  // filter (most of a docker or Kubernetes config) is not decoded at all.
+  virtual bool reads_seccomp() const { return false; }
   // The runc issue this guard is a virtual patch for (doctor lists them), if any.
   virtual std::optional<RuncIssue> patches() const { return std::nullopt; }
 

@@ -7,6 +7,7 @@
 //
 //   before_runc  create/run/restore: the rule added (config.json rewritten atomically; observe: logged).
 #include <algorithm>
+#include <stdexcept>
 
 #include "oci/guard/guard.h"
 #include "oci/repairs/repair_report.h"
@@ -40,9 +41,11 @@ class Clone3EnosysGuard final : public Guard {
   std::string_view name() const override { return kName; }
   bool applies(const RuncArgs& args) const override { return args.does(Trait::ReadsSpec); }
   GuardPolicy default_policy(const RuncBuild*, const RuncArgs&) const override { return GuardPolicy::Off; }
+  bool reads_seccomp() const override { return true; }
 
   void before_runc(InvocationContext& ctx) override {
     Spec& spec = ctx.spec();
+    if (&spec.type() == &oci_spec_type_without_seccomp()) throw std::logic_error("the spec was read without linux.seccomp");
     const Json* seccomp = view_at(spec.view(), {"linux", "seccomp"});
     if (!seccomp || !seccomp->is_object() || !refuses_clone3_with_eperm(*seccomp)) return;
     if (process_has_capability(spec.view(), "CAP_SYS_ADMIN")) return;  // the engines leave those alone too

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -132,7 +133,7 @@ void run_before_start(InvocationContext& ctx, const std::vector<Guard*>& guards,
   if (!is_waiting_runc_init("/proc", state->init, ctx.runc_path())) return;
   std::optional<Spec> spec;
   try {
-    if (!state->bundle.empty()) spec.emplace(Spec::load(spec_path_for_bundle(state->bundle)));
+    if (!state->bundle.empty()) spec.emplace(Spec::load(spec_path_for_bundle(state->bundle), *ctx.spec_type));
   } catch (const Error& e) {
     ctx.events.emit("start.spec_unreadable", {{"bundle", state->bundle}, {"error", e.what()}});
   }
@@ -229,6 +230,8 @@ int run_runtime(std::vector<std::string> argv, char** envp) {
     auto all_guards = make_guards();
     std::vector<GuardPolicy> policies;
     std::vector<Guard*> guards = applicable(all_guards, ctx, policies);
+    if (std::none_of(guards.begin(), guards.end(), [](const Guard* g) { return g->reads_seccomp(); }))
+      ctx.spec_type = &oci_spec_type_without_seccomp();
     run_before_runc(ctx, guards, policies);
     if (ctx.args().does(Trait::StartsCreated)) run_before_start(ctx, guards, policies);
     KeeperCopy keeper = runc_from_keeper(ctx, runc);
