@@ -51,7 +51,7 @@ void VirtualPatch::repaired(const Config& config, EventLog& events, const RuncBu
 std::optional<ContainerBundle> load_container_bundle(InvocationContext& ctx) {
   const RuncState* state = ctx.container_state();
   if (!state || state->bundle.empty()) return std::nullopt;
-  return ContainerBundle{state->bundle, Spec::load(spec_path_for_bundle(state->bundle))};
+  return ContainerBundle{state->bundle, Spec::load(spec_path_for_bundle(state->bundle), *ctx.spec_type)};
 }
 
 }  // namespace rg

@@ -71,6 +71,30 @@ grep -q "runc-guard: refusing to run it: .*exceeded max depth.*kmem_spec" "$WORK
 "$REAL_RUNC" --root "$ROOT" state deep2 >/dev/null 2>&1 && fail "the refused container exists"
 echo "ok: a config nested 100k deep: runc's error ($bare) through runc-guard; a clear refusal when a security guard must read it"
 
+# ---- a seccomp filter runc-guard cannot read as runc's Go does (its syscalls list given twice) ----
+# No guard of a call over runc 1.1.5 reads the filter, so it is runc's to judge: run -d and exec (the
+# CVE-2024-21626 patch reads the container's config.json) go through as with bare runc. With a guard that
+# reads the filter switched on, runc-guard refuses the create (a security guard reads the same document).
+write_config "$RUNC_GUARD_CONFIG" "{\"runtime\": {\"path\": \"$REAL_RUNC\"}, \"log\": {\"events\": \"$WORK/events.jsonl\"}}"
+make_bundle "$WORK/dupsec" sleep 300
+jq -c '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["acct"], action: "SCMP_ACT_ERRNO"}]}' \
+  "$WORK/dupsec/config.json" | sed 's/"syscalls":\[/"syscalls":[{"names":["acct"],"action":"SCMP_ACT_ALLOW"}],"syscalls":[/' \
+  >"$WORK/c.json" && mv "$WORK/c.json" "$WORK/dupsec/config.json"
+[ "$(grep -o '"syscalls"' "$WORK/dupsec/config.json" | wc -l)" = 2 ] || fail "the test's config: $(cat "$WORK/dupsec/config.json")"
+on_exit "cleanup_container '$ROOT' $ID-dup"
+"$GUARD" --root "$ROOT" run -d --bundle "$WORK/dupsec" $ID-dup </dev/null >"$WORK/dup.out" 2>&1 ||
+  fail "run -d with the syscalls list given twice, over runc 1.1.5: $(cat "$WORK/dup.out")"
+"$GUARD" --root "$ROOT" exec $ID-dup true >"$WORK/dup-exec.out" 2>&1 || fail "exec into it: $(cat "$WORK/dup-exec.out")"
+write_config "$RUNC_GUARD_CONFIG" "{\"runtime\": {\"path\": \"$REAL_RUNC\"}, \"guards\": {\"seccomp_hazard\": \"enforce\"}}"
+set +e
+"$GUARD" --root "$ROOT" create --bundle "$WORK/dupsec" $ID-dup2 >"$WORK/dup2.out" 2>&1 </dev/null
+rc=$?
+set -e
+expect_eq "$rc" 1 "exit status with the seccomp guard on"
+grep -q "runc-guard: refusing to run it: .*linux.seccomp.syscalls: given more than once" "$WORK/dup2.out" ||
+  fail "no clear refusal with the seccomp guard on: $(cat "$WORK/dup2.out")"
+echo "ok: a syscalls list given twice: runc's to judge over 1.1.5 (run -d, exec); refused once a guard reads the filter"
+
 # ---- runc-guardctl and bytes that are not UTF-8 ----
 bad=$'/tmp/rg-\xff\xfe-\e[31mred'
 set +e
