@@ -44,6 +44,7 @@ class HazardGuard final : public rg::Guard {
     const auto* section = seccomp_section(spec);
     if (!section) return;
     no_new_privileges_ = no_new_privileges(spec);
+    observe_ = ctx.observe_only();  // observe mode, or guards.seccomp_hazard: "observe"
 
     const Cache cache(ctx.config.seccomp.cache_dir);
     const bool have_cache = !ctx.config.seccomp.cache_dir.empty();
@@ -99,7 +100,7 @@ class HazardGuard final : public rg::Guard {
                            {"from_cache", result.from_cache},
                            {"on_hazard", on_hazard_name(policy)}};
     if (deferred) details["deferred"] = true;
-    const bool observe = config.mode == Mode::Observe;
+    const bool observe = observe_;
     if (policy == OnHazard::Reject && observe) details["observe_only"] = true;
     events.emit("seccomp.hazard", details);
     count_metric(config, metric::kSeccompHazard, {{"action", on_hazard_name(policy)}});
@@ -114,6 +115,7 @@ class HazardGuard final : public rg::Guard {
   }
 
   bool no_new_privileges_ = false;
+  bool observe_ = false;
   std::optional<std::size_t> program_bytes_;
   bool hazard_ = false;
   std::string deferred_profile_;  // a profile the cache did not have: compiled in the watchdog

@@ -140,7 +140,7 @@ CheckResult check_nokmem(const std::string& proc_root, bool kernel_at_risk) {
   return {"kernel.nokmem", CheckStatus::Ok, "cgroup.memory=nokmem not set (not needed on this kernel)", "", data};
 }
 
-CheckResult check_pipe_limits(const std::string& proc_root, const std::function<std::size_t()>& probe_capacity) {
+CheckResult check_pipe_limits(const std::string& proc_root, const std::function<std::size_t()>& probe_capacity, bool runc_hangs) {
   auto soft = read_number(proc_root + "/sys/fs/pipe-user-pages-soft");
   auto hard = read_number(proc_root + "/sys/fs/pipe-user-pages-hard");
   auto max_size = read_number(proc_root + "/sys/fs/pipe-max-size");
@@ -157,6 +157,8 @@ CheckResult check_pipe_limits(const std::string& proc_root, const std::function<
   }
   data["runc_init_pipe_capacity"] = capacity;
   std::string evidence = limits + "; runc init would get a " + std::to_string(capacity) + " B pipe now";
+  if (capacity <= seccomp::minimum_pipe_capacity() && !runc_hangs)
+    return {"pipe.limits", CheckStatus::Info, evidence + " (only runc 1.0.0-rc93's init blocks on it: not this node's runc)", "", data};
   if (capacity <= seccomp::minimum_pipe_capacity())
     return {"pipe.limits", CheckStatus::Warn, evidence,
             "uid 0 is over pipe-user-pages-soft: seccomp programs larger than this hang runc 1.0.0-rc93's init; keep "
@@ -444,12 +446,14 @@ DoctorReport run_doctor(const DoctorOptions& options) {
   report.checks.push_back(check_memory_cgroup_count(options.proc_root));
   report.checks.push_back(check_kmem_accounting(options.sys_root, kernel_at_risk));
   report.checks.push_back(check_nokmem(options.proc_root, kernel_at_risk));
-  report.checks.push_back(check_pipe_limits(options.proc_root, options.probe_capacity ? options.probe_capacity
-                                                                                       : [] { return seccomp::probe_pipe_capacity(); }));
   auto version_of = options.runc_version ? options.runc_version
                                          : [](const std::string& path) { return probe_runc_version_output(path); };
   std::optional<RuncBuild> build;
-  for (auto& r : check_real_runc(config, version_of, &build)) report.checks.push_back(std::move(r));
+  std::vector<CheckResult> runc_checks = check_real_runc(config, version_of, &build);
+  report.checks.push_back(check_pipe_limits(options.proc_root,
+                                            options.probe_capacity ? options.probe_capacity : [] { return seccomp::probe_pipe_capacity(); },
+                                            !build || affected(build->version, RuncIssue::SeccompExportHang)));
+  for (auto& r : runc_checks) report.checks.push_back(std::move(r));
   report.checks.push_back(check_virtual_patches(config, build));
   report.checks.push_back(std::move(config_check));
   for (const auto& extra : options.extra_checks) {

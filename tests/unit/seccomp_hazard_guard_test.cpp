@@ -23,9 +23,12 @@ class SeccompHazardGuard : public ::testing::Test {
  protected:
   TempDir tmp;
 
+  std::optional<GuardPolicy> guard_policy;  // guards.seccomp_hazard, when a test sets one
+
   Config config_for(const std::string& policy, Mode mode = Mode::Enforce, bool watchdog = false) {
     Config cfg;
     cfg.mode = mode;
+    if (guard_policy) cfg.guards["seccomp_hazard"] = *guard_policy;
     cfg.seccomp.on_hazard = policy == "reject" ? OnHazard::Reject : policy == "ignore" ? OnHazard::Ignore : OnHazard::Watch;
     cfg.seccomp.cache_dir = tmp.file("cache");
     cfg.watchdog.enabled = watchdog;
@@ -136,6 +139,11 @@ TEST_F(SeccompHazardGuard, HazardousBundleUnderReducedPipes) {
   const GuardRun observed = run(bundle, "reject", Mode::Observe);
   EXPECT_FALSE(observed.error);
   EXPECT_NE(observed.events.find("seccomp.hazard"), std::string::npos);
+  guard_policy = GuardPolicy::Observe;  // guards.seccomp_hazard: "observe", the mode enforcing
+  const GuardRun observed_by_policy = run(bundle, "reject");
+  guard_policy.reset();
+  EXPECT_FALSE(observed_by_policy.error);
+  EXPECT_NE(observed_by_policy.events.find("\"observe_only\":true"), std::string::npos) << observed_by_policy.events;
 
   const GuardRun ignored = run(bundle, "ignore");
   EXPECT_FALSE(ignored.error);
