@@ -109,7 +109,8 @@ std::optional<std::string> default_mountpoint(std::string_view controller) {
   }
   for (const std::string& candidate : candidates) {
     // A plain directory needs no realpath (a readlink per component, for each of ~10 hierarchies on every
-    // create): like runc's SecureJoin, only a link at <controller> itself (cpu -> cpu,cpuacct) is resolved.
+    // create): as runc's SecureJoin, links above /sys/fs/cgroup/<controller> are not resolved; a link at
+    // <controller> itself (cpu -> cpu,cpuacct) is, and must stay one level below /sys/fs/cgroup.
     struct stat st {};
     if (::lstat(candidate.c_str(), &st) != 0) continue;
     std::string path = candidate;

@@ -251,8 +251,9 @@ for call in "create --bundle $WORK/own own-x" "start own" "exec own true" "kill 
   # shellcheck disable=SC2086  # the call's words
   "$TIMER" "$N" "$WORK/stub-runc" --root "$ROOT" $call ::: "$GUARD" --root "$ROOT" $call
 done
-# The shares of that cost: the same runtime and config (A) against the watchdog off, then against the watchdog
-# and every guard off (B). What is left in the second is a process: exec, glibc's start-up, config, real runc.
+# The shares of that cost: the same runtime with its default config (A: the guards that apply to runc 1.1.5
+# and the watchdog) against the watchdog off, then against the watchdog and every guard off (B). What is left
+# in the second is a process: exec, glibc's start-up, config, real runc.
 OFF_GUARDS='{"cve-2024-21626": "off", "cve-2022-29162": "off", "cve-2023-27561": "off", "cve-2025-31133": "off",
   "frozen-container": "off", "device-links": "off", "created-orphans": "off", "clone3-enosys": "off", "kmem_spec": "off",
   "kmem_update": "off", "kmem_accounting": "off", "seccomp_hazard": "off"}'
@@ -260,7 +261,7 @@ write_config "$WORK/no-watchdog.json" "$(jq '.watchdog.enabled = false' "$RUNC_G
 write_config "$WORK/bare-process.json" "$(jq --argjson g "$OFF_GUARDS" '.watchdog.enabled = false | .guards = $g' "$RUNC_GUARD_CONFIG")"
 for off in no-watchdog bare-process; do
   for call in "create --bundle $WORK/own own-x" "start own" "exec own true"; do
-    echo "-- $call: A all on, B $off"
+    echo "-- $call: A defaults, B $off"
     # shellcheck disable=SC2086  # the call's words
     "$TIMER" "$N" "$GUARD" --root "$ROOT" $call ::: RUNC_GUARD_CONFIG="$WORK/$off.json" "$GUARD" --root "$ROOT" $call
   done

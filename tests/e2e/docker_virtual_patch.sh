@@ -19,7 +19,8 @@ for round in 1 2 3; do
   for fd in $(seq 3 15); do
     capture docker run --rm --runtime runc110 -w /proc/self/fd/$fd "$E2E_IMAGE" cat ../../../../../../etc/os-release
     grep -q '^PRETTY_NAME=' <<<"$OUT" && leaked=$fd && break 2
-    attempts+=$'\n'"  round $round, fd $fd: exit $RC, $(grep -o 'container init: .*' <<<"$ERR" | head -1 | cut -c1-120)"
+    reason=$(grep -o 'container init: .*' <<<"$ERR" | head -1 | cut -c1-120 || true)
+    attempts+=$'\n'"  round $round, fd $fd: exit $RC, ${reason:-$(head -c 160 <<<"$ERR$OUT" | tr '\n' ' ')}"
   done
 done
 [ -n "$leaked" ] || fail "docker run -w /proc/self/fd/N (N = 3…15, three rounds) with bare runc 1.1.0 never read the host's files (no reproduction):$attempts"

@@ -69,6 +69,10 @@ int main(int argc, char** argv) {
     else if (env_of && into->empty() && argv[i][0] != '/' && std::strchr(argv[i], '=')) env_of->push_back(argv[i]);
     else into->push_back(argv[i]);
   }
+  if (a.empty() || b.empty()) {
+    std::fprintf(stderr, "ab_timer: each arm needs a command\n");
+    return 2;
+  }
   for (auto* v : {&a, &b, &before, &after}) v->push_back(nullptr);
   // One timed run of an arm, its setup and teardown untimed around it.
   auto timed = [&](const std::vector<char*>& command, const char* arm) {
