@@ -14,6 +14,7 @@
 
 #include "oci/base/error.h"
 #include "oci/base/loop_marker.h"
+#include "oci/base/stack_limit.h"
 
 #include "oci/base/syscall_numbers.h"
 
@@ -142,6 +143,7 @@ ChildProcess spawn(const SpawnOptions& o) {
         !install_std_fd(o.stderr_fd, STDERR_FILENO))
       ::_exit(127);
     if (!o.cwd.empty() && ::chdir(o.cwd.c_str()) != 0 && ::chdir("/") != 0) ::_exit(127);
+    restore_caller_stack_limit();
     ::execve(o.path.c_str(), argv.data(), env.envp.data());
     ::_exit(127);
   }
@@ -152,6 +154,7 @@ void exec_in_place(const std::string& path, const std::vector<std::string>& argv
   std::vector<char*> args = pointers(argv);
   MarkedEnvironment env;
   build_marked_environment(env, envp);
+  restore_caller_stack_limit();
   ::execve(path.c_str(), args.data(), env.envp.data());
   throw Error::from_errno("exec " + path);
 }
@@ -160,6 +163,7 @@ void exec_fd_in_place(int fd, const std::vector<std::string>& argv, char** envp)
   std::vector<char*> args = pointers(argv);
   MarkedEnvironment env;
   build_marked_environment(env, envp);
+  restore_caller_stack_limit();
   ::syscall(SYS_execveat, fd, "", args.data(), env.envp.data(), AT_EMPTY_PATH);
   throw Error::from_errno("exec fd " + std::to_string(fd));
 }

@@ -5,6 +5,7 @@
 
 #include "oci/guard/config.h"
 #include "oci/base/error.h"
+#include "oci/base/stack_limit.h"
 #include "oci/base/text.h"
 #include "shim/ctl/ctl_doctor.h"
 #include "shim/ctl/ctl_install.h"
@@ -29,6 +30,7 @@ void add_config_commands(CLI::App& app) {
 }  // namespace
 
 int run_ctl(int argc, char** argv) {
+  raise_stack_limit_for_json();  // doctor and seccomp read containers' configs
   CLI::App app{"runc-guardctl: operate runc-guard on a node"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("runc-guardctl ") + RUNC_GUARD_VERSION);

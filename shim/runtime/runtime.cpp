@@ -15,6 +15,7 @@
 #include "oci/base/fd.h"
 #include "oci/base/files.h"
 #include "oci/base/loop_marker.h"
+#include "oci/base/stack_limit.h"
 #include "oci/guard/config.h"
 #include "oci/guard/event_log.h"
 #include "oci/guard/guard.h"
@@ -205,6 +206,7 @@ class DefaultSigchld {
 }  // namespace
 
 int run_runtime(std::vector<std::string> argv, char** envp) {
+  raise_stack_limit_for_json();
   RuncArgs args = parse_runc_args(argv);
   try {
     if (auto loop = loop_refusal(parse_loop_marker(std::getenv(kLoopMarkerEnv)), ::getpid()))

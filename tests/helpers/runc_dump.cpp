@@ -50,6 +50,12 @@ int main(int argc, char** argv) {
     for (std::string line; std::getline(status, line);)
       if (line.rfind("SigBlk:", 0) == 0 || line.rfind("SigIgn:", 0) == 0) out[line.substr(0, 6)] = line.substr(7);
   }
+  // So are resource limits (runc-guard raises its own stack limit while it reads JSON).
+  {
+    std::ifstream limits("/proc/self/limits");
+    for (std::string line; std::getline(limits, line);)
+      if (line.rfind("Max stack size", 0) == 0) out["stack_limit"] = line;
+  }
   std::string stdin_data;
   if (const char* read_stdin = std::getenv("RG_DUMP_STDIN"); read_stdin && *read_stdin == '1') {
     char buf[4096];

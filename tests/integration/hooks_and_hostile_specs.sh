@@ -71,6 +71,32 @@ grep -q "runc-guard: refusing to run it: .*exceeded max depth.*kmem_spec" "$WORK
 "$REAL_RUNC" --root "$ROOT" state deep2 >/dev/null 2>&1 && fail "the refused container exists"
 echo "ok: a config nested 100k deep: runc's error ($bare) through runc-guard; a clear refusal when a security guard must read it"
 
+# ---- a config nested as deep as Go reads, under a small stack limit ----
+# 9990 levels in a member runc ignores: bare runc creates it; runc-guard, whose readers recurse per level,
+# must too (it raises its own soft stack limit) and hand runc the caller's limit (`ulimit -s 2048`).
+make_bundle "$WORK/deep9990" sleep 300
+python3 - "$WORK/deep9990/config.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+text = json.dumps(json.load(open(path)))
+open(path, "w").write(text[:-1] + ', "x-deep": ' + "[" * 9990 + "]" * 9990 + "}")
+PY
+write_config "$RUNC_GUARD_CONFIG" "{\"runtime\": {\"path\": \"$REAL_RUNC\"}}"
+on_exit "cleanup_container '$ROOT' $ID-deep"
+set +e
+(ulimit -S -s 2048 && exec "$GUARD" --root "$ROOT" create --bundle "$WORK/deep9990" $ID-deep) >"$WORK/deep9990.out" 2>&1 </dev/null
+rc=$?
+set -e
+expect_eq "$rc" 0 "create of a config nested 9990 deep under ulimit -s 2048 (output: $(head -c 300 "$WORK/deep9990.out"))"
+cleanup_container "$ROOT" $ID-deep
+cp "$RG_BUILD/tests/runc_dump" "$WORK/runc-dump" && chmod 0755 "$WORK/runc-dump"
+write_config "$RUNC_GUARD_CONFIG" "{\"runtime\": {\"path\": \"$WORK/runc-dump\"}}"
+(ulimit -S -s 2048 && RG_DUMP_FILE="$WORK/deep-dump.json" exec "$GUARD" --root "$ROOT" create --bundle "$WORK/deep9990" $ID-deep2) </dev/null ||
+  fail "create through runc-guard to runc_dump under ulimit -s 2048"
+caller=$(ulimit -S -s 2048 && grep '^Max stack size' /proc/self/limits)
+expect_eq "$(jq -r .stack_limit "$WORK/deep-dump.json")" "$caller" "the stack limit runc got"
+echo "ok: a config nested 9990 deep under ulimit -s 2048: created, and runc got the caller's stack limit"
+
 # ---- a seccomp filter runc-guard cannot read as runc's Go does (its syscalls list given twice) ----
 # No guard of a call over runc 1.1.5 reads the filter, so it is runc's to judge: run -d and exec (the
 # CVE-2024-21626 patch reads the container's config.json) go through as with bare runc. With a guard that

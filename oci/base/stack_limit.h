@@ -1,0 +1,16 @@
+#pragma once
+// Go's decoder reads JSON nested up to 10000 levels; runc-guard's readers recurse once per level (~0.4 KB
+// of stack each), so under a caller's small stack limit (ulimit -s 2048) such a config ended in SIGSEGV
+// instead of runc's own answer. runc-guard raises its own soft limit to what those readers need and gives
+// every program it execs the caller's limit back (runc, hooks and containers see the caller's rlimits).
+
+namespace rg {
+
+// The soft RLIMIT_STACK runc-guard works under: at least 8 MiB (within the hard limit). Call before any JSON
+// is read; a no-op when the caller's limit is that large already.
+void raise_stack_limit_for_json() noexcept;
+
+// The caller's RLIMIT_STACK again, right before an execve. Async-signal-safe (a forked child may call it).
+void restore_caller_stack_limit() noexcept;
+
+}  // namespace rg
