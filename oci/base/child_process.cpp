@@ -156,7 +156,9 @@ void exec_in_place(const std::string& path, const std::vector<std::string>& argv
   build_marked_environment(env, envp);
   restore_caller_stack_limit();
   ::execve(path.c_str(), args.data(), env.envp.data());
-  throw Error::from_errno("exec " + path);
+  const Error failed = Error::from_errno("exec " + path);
+  raise_stack_limit_for_json();  // the caller may go on reading
+  throw failed;
 }
 
 void exec_fd_in_place(int fd, const std::vector<std::string>& argv, char** envp) {
@@ -165,7 +167,9 @@ void exec_fd_in_place(int fd, const std::vector<std::string>& argv, char** envp)
   build_marked_environment(env, envp);
   restore_caller_stack_limit();
   ::syscall(SYS_execveat, fd, "", args.data(), env.envp.data(), AT_EMPTY_PATH);
-  throw Error::from_errno("exec fd " + std::to_string(fd));
+  const Error failed = Error::from_errno("exec fd " + std::to_string(fd));
+  raise_stack_limit_for_json();  // the caller may go on reading
+  throw failed;
 }
 
 ChildProcess::~ChildProcess() noexcept {

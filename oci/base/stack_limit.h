@@ -7,7 +7,8 @@
 namespace rg {
 
 // The soft RLIMIT_STACK runc-guard works under: at least 8 MiB (within the hard limit). Call before any JSON
-// is read; a no-op when the caller's limit is that large already.
+// is read, and again after an execve that failed; a no-op when the caller's limit is that large already.
+// Only the main thread's stack grows with it (glibc sizes threads' stacks at start-up): JSON is read there.
 void raise_stack_limit_for_json() noexcept;
 
 // The caller's RLIMIT_STACK again, right before an execve. Async-signal-safe (a forked child may call it).

@@ -59,6 +59,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   int n = std::atoi(argv[1]);
+  if (n < 1) {
+    std::fprintf(stderr, "ab_timer: N must be a positive number\n");
+    return 2;
+  }
   std::vector<char*> a, b, before, after, a_env, b_env;
   std::vector<char*>* into = &a;
   std::vector<char*>* env_of = &a_env;  // the arm whose leading NAME=VALUE words are still being read

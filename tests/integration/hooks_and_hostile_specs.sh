@@ -81,13 +81,16 @@ path = sys.argv[1]
 text = json.dumps(json.load(open(path)))
 open(path, "w").write(text[:-1] + ', "x-deep": ' + "[" * 9990 + "]" * 9990 + "}")
 PY
-write_config "$RUNC_GUARD_CONFIG" "{\"runtime\": {\"path\": \"$REAL_RUNC\"}}"
+# The kernel-memory guard on a 3.10 kernel reads config.json whatever runc release runs here.
+write_config "$RUNC_GUARD_CONFIG" "{\"runtime\": {\"path\": \"$REAL_RUNC\"}, \"log\": {\"events\": \"$WORK/deep-events.jsonl\"},
+  \"kernel_memory\": {\"kernel_release\": \"3.10.0-1160.el7.x86_64\"}}"
 on_exit "cleanup_container '$ROOT' $ID-deep"
 set +e
 (ulimit -S -s 2048 && exec "$GUARD" --root "$ROOT" create --bundle "$WORK/deep9990" $ID-deep) >"$WORK/deep9990.out" 2>&1 </dev/null
 rc=$?
 set -e
 expect_eq "$rc" 0 "create of a config nested 9990 deep under ulimit -s 2048 (output: $(head -c 300 "$WORK/deep9990.out"))"
+! grep -q 'guard.failed' "$WORK/deep-events.jsonl" 2>/dev/null || fail "a guard failed on it: $(cat "$WORK/deep-events.jsonl")"
 cleanup_container "$ROOT" $ID-deep
 cp "$RG_BUILD/tests/runc_dump" "$WORK/runc-dump" && chmod 0755 "$WORK/runc-dump"
 write_config "$RUNC_GUARD_CONFIG" "{\"runtime\": {\"path\": \"$WORK/runc-dump\"}}"
