@@ -1,7 +1,5 @@
 #include "seccomp/hazard_guard.h"
 
-#include <stdexcept>
-
 #include "oci/base/error.h"
 #include "oci/guard/metrics.h"
 #include "oci/runc_version.h"
@@ -39,8 +37,7 @@ class HazardGuard final : public rg::Guard {
   bool reads_seccomp() const override { return true; }
 
   void before_runc(InvocationContext& ctx) override {
-    if (&ctx.spec().type() == &oci_spec_type_without_seccomp()) throw std::logic_error("the spec was read without linux.seccomp");
-    const nlohmann::ordered_json& spec = ctx.spec().view();
+    const nlohmann::ordered_json& spec = ctx.spec_with_seccomp().view();
     const auto* section = seccomp_section(spec);
     if (!section) return;
     no_new_privileges_ = no_new_privileges(spec);

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <stdexcept>
+
 #include <nlohmann/json.hpp>
 
 #include "oci/base/error.h"
@@ -40,6 +42,12 @@ const RuncBuild* InvocationContext::runc_build() {
 const std::string& InvocationContext::cwd() {
   if (cwd_.empty()) cwd_ = current_dir();
   return cwd_;
+}
+
+Spec& InvocationContext::spec_with_seccomp() {
+  Spec& read = spec();
+  if (&read.type() == &oci_spec_type_without_seccomp()) throw std::logic_error("the spec was read without linux.seccomp");
+  return read;
 }
 
 Spec& InvocationContext::spec() {

@@ -89,6 +89,9 @@ class InvocationContext {
   // The type spec() decodes into: the whole spec, unless the runtime knows no guard of this invocation
   // reads the seccomp filter (Guard::reads_seccomp).
   const gojson::Type* spec_type = &oci_spec_type();
+  // spec() for a guard that reads linux.seccomp: throws std::logic_error rather than let it find "no
+  // filter" in a spec read without it.
+  Spec& spec_with_seccomp();
   bool spec_loaded() const { return spec_.has_value(); }
   // Writes config.json atomically if any guard changed it; a no-op otherwise.
   void flush_spec();

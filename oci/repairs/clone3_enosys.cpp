@@ -7,7 +7,6 @@
 //
 //   before_runc  create/run/restore: the rule added (config.json rewritten atomically; observe: logged).
 #include <algorithm>
-#include <stdexcept>
 
 #include "oci/guard/guard.h"
 #include "oci/repairs/repair_report.h"
@@ -44,8 +43,7 @@ class Clone3EnosysGuard final : public Guard {
   bool reads_seccomp() const override { return true; }
 
   void before_runc(InvocationContext& ctx) override {
-    Spec& spec = ctx.spec();
-    if (&spec.type() == &oci_spec_type_without_seccomp()) throw std::logic_error("the spec was read without linux.seccomp");
+    Spec& spec = ctx.spec_with_seccomp();
     const Json* seccomp = view_at(spec.view(), {"linux", "seccomp"});
     if (!seccomp || !seccomp->is_object() || !refuses_clone3_with_eperm(*seccomp)) return;
     if (process_has_capability(spec.view(), "CAP_SYS_ADMIN")) return;  // the engines leave those alone too

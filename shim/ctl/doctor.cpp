@@ -157,13 +157,14 @@ CheckResult check_pipe_limits(const std::string& proc_root, const std::function<
   }
   data["runc_init_pipe_capacity"] = capacity;
   std::string evidence = limits + "; runc init would get a " + std::to_string(capacity) + " B pipe now";
-  if (capacity <= seccomp::minimum_pipe_capacity() && !runc_hangs)
-    return {"pipe.limits", CheckStatus::Info, evidence + " (only runc 1.0.0-rc93's init blocks on it: not this node's runc)", "", data};
-  if (capacity <= seccomp::minimum_pipe_capacity())
+  if (capacity <= seccomp::minimum_pipe_capacity()) {
+    if (!runc_hangs)
+      return {"pipe.limits", CheckStatus::Info, evidence + " (only runc 1.0.0-rc93's init blocks on it: not this node's runc)", "", data};
     return {"pipe.limits", CheckStatus::Warn, evidence,
             "uid 0 is over pipe-user-pages-soft: seccomp programs larger than this hang runc 1.0.0-rc93's init; keep "
             "runc-guard's watchdog on or raise the limit (sysctl fs.pipe-user-pages-soft=0 removes it)",
             data};
+  }
   return {"pipe.limits", CheckStatus::Ok, evidence, "", data};
 }
 
