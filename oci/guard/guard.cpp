@@ -24,6 +24,8 @@ void InvocationContext::set_argv(std::vector<std::string> argv) {
   argv_ = std::move(argv);
   args_ = parse_runc_args(argv_);
   container_state_.reset();  // new argv may name another --root or container
+  container_bundle_.reset();
+  container_bundle_error_.reset();
 }
 
 const RuncBuild* InvocationContext::runc_build() {
@@ -66,6 +68,24 @@ Spec& InvocationContext::spec() {
 const RuncState* InvocationContext::container_state() {
   if (!container_state_) container_state_.emplace(read_runc_state(absolute_path(args_.root(), cwd()), args_.container_id()));
   return *container_state_ ? &**container_state_ : nullptr;
+}
+
+const ContainerBundle* InvocationContext::container_bundle() {
+  if (container_bundle_error_) throw *container_bundle_error_;
+  if (!container_bundle_) {
+    const RuncState* state = container_state();
+    if (!state || state->bundle.empty()) {
+      container_bundle_.emplace();
+    } else {
+      try {
+        container_bundle_.emplace(ContainerBundle{state->bundle, Spec::load(spec_path_for_bundle(state->bundle), *spec_type)});
+      } catch (const Error& e) {
+        container_bundle_error_ = e;
+        throw;
+      }
+    }
+  }
+  return *container_bundle_ ? &**container_bundle_ : nullptr;
 }
 
 void InvocationContext::publish_warnings() {

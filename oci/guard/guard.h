@@ -42,6 +42,13 @@
 
 namespace rg {
 
+// For `runc exec` and other commands on an existing container: the bundle runc recorded in its state and
+// that bundle's config.json as runc reads it.
+struct ContainerBundle {
+  std::string bundle;
+  Spec spec;
+};
+
 // The invocation before runc runs.
 class InvocationContext {
  public:
@@ -99,6 +106,9 @@ class InvocationContext {
   // For commands on an existing container (exec, start, delete, …): runc's state.json of --root/<id>, read
   // once per invocation however many guards ask; nullptr when there is no such container (runc says so).
   const RuncState* container_state();
+  // The same container's bundle and config.json (read with spec_type), once per invocation however many
+  // guards ask; nullptr when there is no such container. Throws rg::Error as spec() does.
+  const ContainerBundle* container_bundle();
 
  private:
   std::vector<std::string> argv_;
@@ -109,6 +119,8 @@ class InvocationContext {
   std::optional<Spec> spec_;
   std::optional<Error> spec_error_;  // a spec that cannot be loaded is tried once, not once per guard
   std::optional<std::optional<RuncState>> container_state_;
+  std::optional<std::optional<ContainerBundle>> container_bundle_;
+  std::optional<Error> container_bundle_error_;
   std::vector<std::string> pending_warnings_;
 };
 

@@ -127,7 +127,7 @@ class Cve202229162 final : public VirtualPatch {
   // `exec --cap` on an affected runc: what runc's getProcess would build, minus its inheritable/ambient
   // additions, handed to runc as -p.
   void exec_with_built_process(InvocationContext& ctx, const RuncArgs& args) const {
-    auto container = load_container_bundle(ctx);
+    const ContainerBundle* container = ctx.container_bundle();
     if (!container) return;  // runc reports a missing container itself
     Json p = Json::object();
     if (const auto* process = view_at(container->spec.view(), {"process"})) p = *process;

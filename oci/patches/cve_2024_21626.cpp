@@ -35,7 +35,7 @@ class Cve202421626 final : public VirtualPatch {
       return;
     }
     if (!args.does(Trait::ProcessFile)) return;
-    auto container = load_container_bundle(ctx);
+    const ContainerBundle* container = ctx.container_bundle();
     if (!container) return;  // runc reports a missing container itself
     const ContainerFs fs = ContainerFs::from_spec(container->spec.view(), container->bundle);
     if (auto file = args.flag_value("process"); file && !file->empty()) {

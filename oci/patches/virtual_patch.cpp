@@ -1,11 +1,7 @@
 #include "oci/patches/virtual_patch.h"
 
 #include "oci/base/error.h"
-#include "oci/base/files.h"
 #include "oci/guard/metrics.h"
-#include "oci/runc_state.h"
-
-#include <unistd.h>
 
 namespace rg {
 
@@ -46,12 +42,6 @@ void VirtualPatch::repaired(const Config& config, EventLog& events, const RuncBu
   const RuncIssueInfo& i = info();
   events.emit("patch.repaired", with_context(std::move(details), i, runc, what));
   count_metric(config, metric::kVirtualPatch, {{"cve", i.id}, {"action", "repaired"}});
-}
-
-std::optional<ContainerBundle> load_container_bundle(InvocationContext& ctx) {
-  const RuncState* state = ctx.container_state();
-  if (!state || state->bundle.empty()) return std::nullopt;
-  return ContainerBundle{state->bundle, Spec::load(spec_path_for_bundle(state->bundle), *ctx.spec_type)};
 }
 
 }  // namespace rg

@@ -37,12 +37,4 @@ class VirtualPatch : public Guard {
   RuncIssue issue_;
 };
 
-// For `runc exec` and other commands on an existing container: the bundle runc recorded in its state and
-// that bundle's config.json as runc reads it. nullopt when there is no such container (runc says so itself).
-struct ContainerBundle {
-  std::string bundle;
-  Spec spec;
-};
-std::optional<ContainerBundle> load_container_bundle(InvocationContext& ctx);
-
 }  // namespace rg

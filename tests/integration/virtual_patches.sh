@@ -108,6 +108,10 @@ status=$("$GUARD" --root "$ROOT" exec --cap CAP_NET_ADMIN capg cat /proc/self/st
 expect_eq "$(capinh <<<"$status")" 0000000000000000 "exec --cap CapInh through runc-guard"
 eff=$(awk '/^CapEff:/ {print $2}' <<<"$status")
 (( (0x$eff >> 12) & 1 )) || fail "exec --cap CAP_NET_ADMIN did not get the capability (CapEff $eff)"
+# Both of exec's patches read the container's config.json (the process walk and the process.json built from
+# it): one read between them, by runc-guard (runc's exec itself reads state.json, not config.json).
+strace -f -qq -e trace=open,openat -o "$WORK/cap.strace" "$GUARD" --root "$ROOT" exec --cap CAP_NET_ADMIN capg true
+expect_eq "$(grep -c "\"$B/config.json\"" "$WORK/cap.strace")" 1 "reads of config.json by exec --cap through runc-guard"
 echo '{"cwd":"/","args":["cat","/proc/self/status"],"env":["PATH=/bin"],"user":{"uid":0,"gid":0},"capabilities":{"bounding":["CAP_NET_RAW"],"effective":["CAP_NET_RAW"],"permitted":["CAP_NET_RAW"],"inheritable":["CAP_NET_RAW"]}}' >"$WORK/process.json"
 expect_eq "$("$GUARD" --root "$ROOT" exec -p "$WORK/process.json" capg | capinh)" 0000000000000000 "exec -p CapInh through runc-guard"
 [ -n "$(events_named patch.repaired)" ] || fail "no patch.repaired event"

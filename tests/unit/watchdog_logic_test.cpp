@@ -195,6 +195,38 @@ TEST(StateJson, ReadOncePerInvocation) {
   EXPECT_EQ(missing.ctx.container_state(), nullptr);
 }
 
+// exec's two virtual patches that read the container's config.json (CVE-2024-21626's process walk and
+// CVE-2022-29162's process.json) share one read of it per invocation; a new argv may name another container.
+TEST(StateJson, ContainerBundleReadOncePerInvocation) {
+  kmem_test::TempDir dir;
+  fs::create_directories(dir.path() + "/state/c1");
+  fs::create_directories(dir.path() + "/bundle");
+  std::ofstream(dir.path() + "/state/c1/state.json")
+      << R"({"id":"c1","init_process_pid":4474,"init_process_start":123818,"config":{"labels":["bundle=)" << dir.path()
+      << R"(/bundle"]}})";
+  const std::string config_json = dir.path() + "/bundle/config.json";
+  std::ofstream(config_json) << R"({"ociVersion":"1.0.2","process":{"cwd":"/first","args":["sh"]}})";
+  Config config;
+  kmem_test::Invocation exec(config, {"runc", "--root", dir.path() + "/state", "exec", "c1", "sh"}, dir.path());
+  const ContainerBundle* first = exec.ctx.container_bundle();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->bundle, dir.path() + "/bundle");
+  std::ofstream(config_json) << R"({"ociVersion":"1.0.2","process":{"cwd":"/second","args":["sh"]}})";
+  EXPECT_EQ(exec.ctx.container_bundle(), first);
+  EXPECT_EQ((*view_at(first->spec.view(), {"process", "cwd"})), "/first");
+  exec.ctx.set_argv({"runc", "--root", dir.path() + "/state", "exec", "c1", "true"});
+  ASSERT_TRUE(exec.ctx.container_bundle());
+  EXPECT_EQ((*view_at(exec.ctx.container_bundle()->spec.view(), {"process", "cwd"})), "/second");
+  kmem_test::Invocation missing(config, {"runc", "--root", dir.path() + "/state", "exec", "nope", "sh"}, dir.path());
+  EXPECT_EQ(missing.ctx.container_bundle(), nullptr);
+  // A config.json runc could not read: the same error each time it is asked, not a second read.
+  std::ofstream(config_json) << R"({"process":)";
+  kmem_test::Invocation broken(config, {"runc", "--root", dir.path() + "/state", "exec", "c1", "sh"}, dir.path());
+  EXPECT_THROW(broken.ctx.container_bundle(), Error);
+  std::ofstream(config_json) << R"({"ociVersion":"1.0.2"})";
+  EXPECT_THROW(broken.ctx.container_bundle(), Error);
+}
+
 TEST(WatchSpec, FromRuncArgv) {
   Config config;
   config.watchdog.init_timeout_s = 7;
