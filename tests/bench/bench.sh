@@ -4,6 +4,8 @@
 #     glibc wrapper that only execs runc, and one without any libc.        target: <= 0.2 ms, ratio <= 1.03
 #  2. create/start/kill/delete and `run` of a trivial container on runc 1.1.5 (Debian) and 1.1.15, through
 #     runc-guard with the keeper and without it.                target: <= 1.02x (1.1.5), <= 0.97x (1.1.15)
+#     With the keeper, also bare runc exec'd from the keeper's copy (the floor) against bare, and runc-guard
+#     against that floor.
 #  3. memory of 16 created containers (16 waiting inits) on 1.1.15: Shmem and MemAvailable, bare and through
 #     the keeper.                                                                   target: >= 100 MB below
 #  4. the virtual patches: create and start with every patch enforced against every patch off (both through
@@ -119,6 +121,9 @@ for runc in "$DEBIAN" "$RUNC_1115"; do
       # What the keeper can win at most: bare runc exec'd from the keeper's sealed copy, no runc-guard at all.
       echo "-- floor: bare runc run from the keeper's sealed memfd ($memfd): create/start/kill/delete"
       "$TIMER" "$LN" "$WORK/lifecycle.sh" "$runc" "$ROOT" "$WORK/bundle" fa ::: "$WORK/lifecycle.sh" "$memfd" "$ROOT" "$WORK/bundle" fb
+      # runc-guard's cost over that floor, measured directly (both arms run runc from the same sealed copy).
+      echo "-- runc-guard, keeper on, against that floor: create/start/kill/delete"
+      "$TIMER" "$LN" "$WORK/lifecycle.sh" "$memfd" "$ROOT" "$WORK/bundle" fa ::: "$WORK/lifecycle.sh" "$GUARD" "$ROOT" "$WORK/bundle" lb
       kill "${KEEPERS[-1]}" 2>/dev/null || true
     fi
   done
