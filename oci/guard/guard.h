@@ -107,7 +107,8 @@ class InvocationContext {
   // once per invocation however many guards ask; nullptr when there is no such container (runc says so).
   const RuncState* container_state();
   // The same container's bundle and config.json (read with spec_type), once per invocation however many
-  // guards ask; nullptr when there is no such container. Throws rg::Error as spec() does.
+  // guards ask; nullptr when there is no such container. Throws rg::Error as spec() does. Both pointers are
+  // valid until the next set_argv.
   const ContainerBundle* container_bundle();
 
  private:
