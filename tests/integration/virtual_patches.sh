@@ -3,7 +3,7 @@
 # inactive on a release that fixed it. Also: a created container tampered with before start is refused at
 # start and cleaned up.
 source "$(dirname "$0")/../lib.sh"
-need nsenter
+need nsenter strace
 
 make_workdir WORK
 ROOT="$WORK/state"
@@ -109,7 +109,8 @@ expect_eq "$(capinh <<<"$status")" 0000000000000000 "exec --cap CapInh through r
 eff=$(awk '/^CapEff:/ {print $2}' <<<"$status")
 (( (0x$eff >> 12) & 1 )) || fail "exec --cap CAP_NET_ADMIN did not get the capability (CapEff $eff)"
 # Both of exec's patches read the container's config.json (the process walk and the process.json built from
-# it): one read between them, by runc-guard (runc's exec itself reads state.json, not config.json).
+# it): one read between them. runc gets `-p /proc/self/fd/N` and reads no config.json (and a runc that did
+# would open the relative "config.json" after its chdir to the bundle, which the absolute path below misses).
 strace -f -qq -e trace=open,openat -o "$WORK/cap.strace" "$GUARD" --root "$ROOT" exec --cap CAP_NET_ADMIN capg true
 expect_eq "$(grep -c "\"$B/config.json\"" "$WORK/cap.strace")" 1 "reads of config.json by exec --cap through runc-guard"
 echo '{"cwd":"/","args":["cat","/proc/self/status"],"env":["PATH=/bin"],"user":{"uid":0,"gid":0},"capabilities":{"bounding":["CAP_NET_RAW"],"effective":["CAP_NET_RAW"],"permitted":["CAP_NET_RAW"],"inheritable":["CAP_NET_RAW"]}}' >"$WORK/process.json"
