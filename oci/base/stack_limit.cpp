@@ -1,5 +1,7 @@
 #include "oci/base/stack_limit.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -14,20 +16,55 @@ bool raised = false;
 
 }  // namespace
 
-void raise_stack_limit_for_json() noexcept {
+bool raise_stack_limit_for_json() noexcept {
   if (raised) {  // again, after an execve that failed
-    ::setrlimit(RLIMIT_STACK, &our_limit);
-    return;
+    return ::setrlimit(RLIMIT_STACK, &our_limit) == 0 && our_limit.rlim_cur >= kJsonStack;
   }
   struct rlimit now {};
-  if (::getrlimit(RLIMIT_STACK, &now) != 0) return;
-  if (now.rlim_cur == RLIM_INFINITY || now.rlim_cur >= kJsonStack) return;
+  if (::getrlimit(RLIMIT_STACK, &now) != 0) return false;
+  if (now.rlim_cur == RLIM_INFINITY || now.rlim_cur >= kJsonStack) return true;
   struct rlimit wanted = now;
   wanted.rlim_cur = now.rlim_max == RLIM_INFINITY || now.rlim_max >= kJsonStack ? kJsonStack : now.rlim_max;
-  if (wanted.rlim_cur <= now.rlim_cur || ::setrlimit(RLIMIT_STACK, &wanted) != 0) return;
+  if (wanted.rlim_cur <= now.rlim_cur || ::setrlimit(RLIMIT_STACK, &wanted) != 0) return false;
   caller_limit = now;
   our_limit = wanted;
   raised = true;
+  return our_limit.rlim_cur >= kJsonStack;
+}
+
+namespace {
+
+struct StackedCall {
+  int (*body)(void*);
+  void* arg;
+  int result;
+};
+
+void* run_stacked(void* p) {
+  auto* call = static_cast<StackedCall*>(p);
+  call->result = call->body(call->arg);
+  return nullptr;
+}
+
+}  // namespace
+
+int on_stack_for_json(int (*body)(void*), void* arg) {
+  if (raise_stack_limit_for_json()) return body(arg);
+  StackedCall call{body, arg, 0};
+  pthread_attr_t attr;
+  pthread_t thread;
+  // Any failure here: the caller's own stack, as before this fallback existed (deep JSON may not fit).
+  if (::pthread_attr_init(&attr) != 0) return body(arg);
+  bool started = ::pthread_attr_setstacksize(&attr, kJsonStack) == 0 && ::pthread_create(&thread, &attr, run_stacked, &call) == 0;
+  ::pthread_attr_destroy(&attr);
+  if (!started) return body(arg);
+  // Signals sent to the process are the body's to take or leave (it inherited the caller's mask), never
+  // this waiting thread's.
+  sigset_t all;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  ::pthread_join(thread, nullptr);
+  return call.result;
 }
 
 void restore_caller_stack_limit() noexcept {

@@ -29,8 +29,14 @@ void add_config_commands(CLI::App& app) {
 }
 }  // namespace
 
-int run_ctl(int argc, char** argv) {
-  raise_stack_limit_for_json();  // doctor and seccomp read containers' configs
+namespace {
+
+struct CtlCall {
+  int argc;
+  char** argv;
+};
+
+int run_ctl_here(int argc, char** argv) {
   CLI::App app{"runc-guardctl: operate runc-guard on a node"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("runc-guardctl ") + RUNC_GUARD_VERSION);
@@ -53,6 +59,18 @@ int run_ctl(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+int run_ctl_call(void* p) {
+  auto* call = static_cast<CtlCall*>(p);
+  return run_ctl_here(call->argc, call->argv);
+}
+
+}  // namespace
+
+int run_ctl(int argc, char** argv) {
+  CtlCall call{argc, argv};
+  return on_stack_for_json(run_ctl_call, &call);  // doctor and seccomp read containers' configs
 }
 
 }  // namespace rg

@@ -203,10 +203,8 @@ class DefaultSigchld {
   bool ignored_ = false;
 };
 
-}  // namespace
 
-int run_runtime(std::vector<std::string> argv, char** envp) {
-  raise_stack_limit_for_json();
+int run_runtime_here(std::vector<std::string> argv, char** envp) {
   RuncArgs args = parse_runc_args(argv);
   try {
     if (auto loop = loop_refusal(parse_loop_marker(std::getenv(kLoopMarkerEnv)), ::getpid()))
@@ -263,6 +261,23 @@ int run_runtime(std::vector<std::string> argv, char** envp) {
     RuncLog::for_args(args).fatal("runc-guard: unexpected failure");
     return 1;
   }
+}
+
+struct RuntimeCall {
+  std::vector<std::string> argv;
+  char** envp;
+};
+
+int run_runtime_call(void* p) {
+  auto* call = static_cast<RuntimeCall*>(p);
+  return run_runtime_here(std::move(call->argv), call->envp);
+}
+
+}  // namespace
+
+int run_runtime(std::vector<std::string> argv, char** envp) {
+  RuntimeCall call{std::move(argv), envp};
+  return on_stack_for_json(run_runtime_call, &call);
 }
 
 }  // namespace rg

@@ -92,13 +92,32 @@ set -e
 expect_eq "$rc" 0 "create of a config nested 9990 deep under ulimit -s 2048 (output: $(head -c 300 "$WORK/deep9990.out"))"
 ! grep -q 'guard.failed' "$WORK/deep-events.jsonl" 2>/dev/null || fail "a guard failed on it: $(cat "$WORK/deep-events.jsonl")"
 cleanup_container "$ROOT" $ID-deep
+# A hard limit of 2 MiB (`ulimit -s 2048` sets both): runc-guard cannot raise its own soft limit and reads on
+# a thread with a stack of its own (SIGSEGV, exit 139, before it).
+on_exit "cleanup_container '$ROOT' $ID-deephard"
+set +e
+(ulimit -s 2048 && exec "$GUARD" --root "$ROOT" create --bundle "$WORK/deep9990" $ID-deephard) >"$WORK/deephard.out" 2>&1 </dev/null
+rc=$?
+set -e
+expect_eq "$rc" 0 "create of a config nested 9990 deep under a hard stack limit of 2 MiB (output: $(head -c 300 "$WORK/deephard.out"))"
+! grep -q 'guard.failed' "$WORK/deep-events.jsonl" 2>/dev/null || fail "a guard failed on it: $(cat "$WORK/deep-events.jsonl")"
+"$GUARD" --root "$ROOT" start $ID-deephard || fail "start of the container created under a hard stack limit of 2 MiB"
+cleanup_container "$ROOT" $ID-deephard
 cp "$RG_BUILD/tests/runc_dump" "$WORK/runc-dump" && chmod 0755 "$WORK/runc-dump"
 write_config "$RUNC_GUARD_CONFIG" "{\"runtime\": {\"path\": \"$WORK/runc-dump\"}}"
 (ulimit -S -s 2048 && RG_DUMP_FILE="$WORK/deep-dump.json" exec "$GUARD" --root "$ROOT" create --bundle "$WORK/deep9990" $ID-deep2) </dev/null ||
   fail "create through runc-guard to runc_dump under ulimit -s 2048"
 caller=$(ulimit -S -s 2048 && grep '^Max stack size' /proc/self/limits)
 expect_eq "$(jq -r .stack_limit "$WORK/deep-dump.json")" "$caller" "the stack limit runc got"
-echo "ok: a config nested 9990 deep under ulimit -s 2048: created, and runc got the caller's stack limit"
+# From the thread with a stack of its own, runc is exec'd in place all the same: the pid the caller waits on is
+# runc's, and runc gets the caller's limits.
+(ulimit -s 2048 && RG_DUMP_FILE="$WORK/deephard-dump.json" exec "$GUARD" --root "$ROOT" create --bundle "$WORK/deep9990" $ID-deep3) </dev/null &
+guard_pid=$!
+wait "$guard_pid" || fail "create through runc-guard to runc_dump under a hard stack limit of 2 MiB"
+expect_eq "$(jq -r .pid "$WORK/deephard-dump.json")" "$guard_pid" "the pid runc ran as, under a hard stack limit of 2 MiB"
+caller=$(ulimit -s 2048 && grep '^Max stack size' /proc/self/limits)
+expect_eq "$(jq -r .stack_limit "$WORK/deephard-dump.json")" "$caller" "the stack limit runc got under a hard limit of 2 MiB"
+echo "ok: a config nested 9990 deep under ulimit -s 2048, soft or hard: created, runc got the caller's stack limit and pid"
 
 # ---- a seccomp filter runc-guard cannot read as runc's Go does (its syscalls list given twice) ----
 # No guard of a call over runc 1.1.5 reads the filter, so it is runc's to judge: run -d and exec (the

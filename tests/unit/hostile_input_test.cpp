@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "kmem_test_util.h"
 #include "oci/base/error.h"
 #include "oci/base/files.h"
+#include "oci/base/stack_limit.h"
 #include "oci/guard/event_log.h"
 #include "oci/kmem/update_guard.h"
 #include "oci/spec.h"
@@ -45,6 +47,36 @@ TEST(HostileSpec, NestingBeyondGosLimitIsAClearErrorNotACrash) {
   // Go's limit exactly: 10000 levels are read (the object is one), 10001 are not.
   EXPECT_NO_THROW(Spec::parse("{\"x\":" + nested(9999) + "}"));
   EXPECT_THROW(Spec::parse("{\"x\":" + nested(10000) + "}"), Error);
+}
+
+// A caller whose hard stack limit is below what Go-deep JSON needs (ulimit -s 2048): runc-guard cannot raise
+// its own limit, so the invocation runs on a thread with a stack of its own, and a spec nested as deep as Go
+// reads is read there. (The SIGSEGV without it is reproduced in hooks_and_hostile_specs.sh, in a fresh
+// process: this test process's main stack may have grown already.) In a child: a hard limit cannot be raised.
+TEST(HostileSpec, GoDepthUnderASmallHardStackLimitIsReadOnAStackOfItsOwn) {
+  static const std::string deep = "{\"x\":" + nested(9999) + "}";
+  // Exit status: 0 read on another thread, 1 read on the main thread, 4 not read.
+  auto read_deep = [](void*) -> int {
+    try {
+      Spec::parse(deep);
+    } catch (...) {
+      return 4;
+    }
+    return ::syscall(SYS_gettid) == ::getpid() ? 1 : 0;
+  };
+  auto child_exit = [&](rlim_t hard) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      struct rlimit limit{hard, hard};
+      if (::setrlimit(RLIMIT_STACK, &limit) != 0) ::_exit(3);
+      ::_exit(on_stack_for_json(read_deep, nullptr));
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  };
+  EXPECT_EQ(child_exit(rlim_t{2} << 20), 0);   // 2 MiB: on the fallback thread's stack
+  EXPECT_EQ(child_exit(rlim_t{64} << 20), 1);  // room to raise the soft limit: right where it is called
 }
 
 // Runs the update guard in a child whose argv is `update -r SOURCE ctr`, reporting what runc would get.
