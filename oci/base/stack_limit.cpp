@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -37,11 +38,19 @@ namespace {
 struct StackedCall {
   int (*body)(void*);
   void* arg;
-  int result;
+  sigset_t mask;         // the caller's, which runc is to inherit
+  int parent_death = 0;  // the caller's PR_SET_PDEATHSIG (containerd asks SIGKILL): a per-thread setting
+  pid_t parent = 0;
+  int result = 0;
 };
 
 void* run_stacked(void* p) {
   auto* call = static_cast<StackedCall*>(p);
+  ::pthread_sigmask(SIG_SETMASK, &call->mask, nullptr);
+  if (call->parent_death > 0) {
+    ::prctl(PR_SET_PDEATHSIG, call->parent_death, 0, 0, 0);
+    if (::getppid() != call->parent) ::raise(call->parent_death);  // the parent died before it was set
+  }
   call->result = call->body(call->arg);
   return nullptr;
 }
@@ -50,19 +59,25 @@ void* run_stacked(void* p) {
 
 int on_stack_for_json(int (*body)(void*), void* arg) {
   if (raise_stack_limit_for_json()) return body(arg);
-  StackedCall call{body, arg, 0};
-  pthread_attr_t attr;
-  pthread_t thread;
-  // Any failure here: the caller's own stack, as before this fallback existed (deep JSON may not fit).
-  if (::pthread_attr_init(&attr) != 0) return body(arg);
-  bool started = ::pthread_attr_setstacksize(&attr, kJsonStack) == 0 && ::pthread_create(&thread, &attr, run_stacked, &call) == 0;
-  ::pthread_attr_destroy(&attr);
-  if (!started) return body(arg);
-  // Signals sent to the process are the body's to take or leave (it inherited the caller's mask), never
-  // this waiting thread's.
+  StackedCall call{body, arg, {}};
+  // Signals sent to the process are the body's to take or leave, never this waiting thread's: blocked here
+  // before the thread exists, and the thread starts from the caller's mask.
   sigset_t all;
   ::sigfillset(&all);
-  ::pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  ::pthread_sigmask(SIG_BLOCK, &all, &call.mask);
+  ::prctl(PR_GET_PDEATHSIG, &call.parent_death, 0, 0, 0);
+  call.parent = ::getppid();
+  pthread_attr_t attr;
+  pthread_t thread;
+  bool started = false;
+  if (::pthread_attr_init(&attr) == 0) {
+    started = ::pthread_attr_setstacksize(&attr, kJsonStack) == 0 && ::pthread_create(&thread, &attr, run_stacked, &call) == 0;
+    ::pthread_attr_destroy(&attr);
+  }
+  if (!started) {  // the caller's own stack, as before this fallback existed (deep JSON may not fit)
+    ::pthread_sigmask(SIG_SETMASK, &call.mask, nullptr);
+    return body(arg);
+  }
   ::pthread_join(thread, nullptr);
   return call.result;
 }

@@ -245,6 +245,13 @@ int run_keeper(const KeeperOptions& options) {
   if (attempt) ::futimens(attempt.get(), nullptr);
   attempt.reset();
   ::prctl(PR_SET_NAME, "rg-keeper", 0, 0, 0);
+  // Run on a thread of its own (a small hard stack limit, oci/base/stack_limit.h), prctl named only that
+  // thread; the process's name (ps, pgrep) is its first thread's.
+  if (::syscall(SYS_gettid) != ::getpid()) {
+    UniqueFd comm(::open("/proc/self/comm", O_WRONLY | O_CLOEXEC));
+    if (comm && ::write(comm.get(), "rg-keeper", 9) != 9) {
+    }
+  }
   struct sigaction stop {};
   stop.sa_handler = on_stop;
   ::sigaction(SIGTERM, &stop, nullptr);

@@ -4,6 +4,7 @@
 // claims to be runc $RG_DUMP_VERSION (default 1.1.5).
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <climits>
@@ -24,6 +25,9 @@ int main(int argc, char** argv) {
   nlohmann::json out;
   out["pid"] = ::getpid();
   out["ppid"] = ::getppid();
+  int parent_death = 0;
+  ::prctl(PR_GET_PDEATHSIG, &parent_death, 0, 0, 0);
+  out["pdeathsig"] = parent_death;
   out["argv"] = nlohmann::json::array();
   for (int i = 0; i < argc; ++i) out["argv"].push_back(argv[i]);
   out["env"] = nlohmann::json::array();

@@ -208,4 +208,18 @@ wait_record "$WORK/runc-crash"
 "$REAL_RUNC" --root "$ROOT" delete --force probe
 echo "ok: a killed keeper held back on-demand starts for 30 s (1 start, 9 deferred in 10 probes), then one start, marker gone once a keeper published"
 
+note "a keeper under a caller's hard stack limit of 2 MiB (it works on a thread with a stack of its own)"
+cp "$WORK/runc-115" "$WORK/runc-small-stack"
+(ulimit -s 2048 && exec "$GUARDCTL" keeper --runc "$WORK/runc-small-stack" --poll-ms 100) &
+small=$!
+KEEPERS+=($small)
+wait_record "$WORK/runc-small-stack"
+expect_eq "$(jq -r .pid <<<"$rec")" "$small" "the small-stack keeper's record pid"
+expect_eq "$(cat /proc/$small/comm)" rg-keeper "the small-stack keeper's process name"
+kill -TERM "$small"
+rc=0
+wait "$small" || rc=$?
+expect_eq "$rc" 0 "the small-stack keeper's exit status after SIGTERM"
+echo "ok: under a 2 MiB hard stack limit the keeper publishes its copy, is named rg-keeper and stops on SIGTERM"
+
 echo "keeper: all checks passed"

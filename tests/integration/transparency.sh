@@ -23,7 +23,12 @@ invoke() {
     exec 7<"$WORK/guard.json"
     # Ignored signals (SIGCHLD too, which runc-guard needs for its own children) reach runc as they were.
     trap '' CHLD PIPE HUP
-    RG_DUMP_EXIT=42 SOME_VAR='a b' exec "$runtime" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+    # As containerd starts runc: a parent-death signal (SIGKILL); and a blocked signal (SIGUSR1). Both must
+    # reach runc. CALLER_STACK_KB: a caller's hard stack limit (runc-guard then works on a thread).
+    [ -z "${CALLER_STACK_KB:-}" ] || ulimit -s "$CALLER_STACK_KB"
+    RG_DUMP_EXIT=42 SOME_VAR='a b' exec setpriv --pdeathsig KILL python3 -c \
+      'import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1]); os.execv(sys.argv[1], sys.argv[1:])' \
+      "$runtime" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
   ) &
   local pid=$!
   wait $pid || rc=$?
@@ -52,6 +57,8 @@ check_forwarding() {
   [ "$(jq -c '[.SigIgn, .SigBlk]' <<<"$g")" = "$(jq -c '[.SigIgn, .SigBlk]' <<<"$b")" ] ||
     fail "$name: signal dispositions/mask $(jq -c '[.SigIgn, .SigBlk]' <<<"$g") != $(jq -c '[.SigIgn, .SigBlk]' <<<"$b")"
   jq -e '.SigIgn | test("[1-9a-f]")' <<<"$g" >/dev/null || fail "$name: the test's ignored signals did not arrive"
+  jq -e '.SigBlk | test("200$")' <<<"$g" >/dev/null || fail "$name: the caller's blocked SIGUSR1 did not arrive: $(jq -r .SigBlk <<<"$g")"
+  expect_eq "$(jq -r .pdeathsig <<<"$g")/$(jq -r .pdeathsig <<<"$b")" 9/9 "$name: parent-death signal through runc-guard/bare"
   diff <(jq -r '.env[]' <<<"$b" | grep -v '^_=' | sort) <(jq -r '.env[]' <<<"$g" | grep -v '^_=' | grep -vx "RUNC_GUARD_ACTIVE=$pid.1" | sort) ||
     fail "$name: environment differs beyond the loop marker"
   # The marker names the process that became runc (the caller's pid) at nesting depth 1.
@@ -76,6 +83,14 @@ check_forwarding create --log "$WORK/log.json" --log-format json create --bundle
 check_forwarding exec exec -d --pid-file "$WORK/p" c1 true
 check_forwarding update update --memory 1000000 c1
 check_forwarding start start c1
+# The same under a caller's hard stack limit of 2 MiB, where runc-guard works on a thread with a stack of
+# its own and execs runc from there (oci/base/stack_limit.h).
+export CALLER_STACK_KB=2048
+check_forwarding state-small-stack state c1
+check_forwarding create-small-stack create --bundle "$WORK/bundle" --pid-file "$WORK/p" c1
+check_forwarding exec-small-stack exec -d --pid-file "$WORK/p" c1 true
+check_forwarding start-small-stack start c1
+unset CALLER_STACK_KB
 
 # Real runc: fds passed with --preserve-fds and LISTEN_FDS arrive in the container, and no other fd does.
 # The container lists its own fds; bare runc and runc-guard must show the same list.

@@ -64,10 +64,10 @@ TEST(HostileSpec, GoDepthUnderASmallHardStackLimitIsReadOnAStackOfItsOwn) {
     }
     return ::syscall(SYS_gettid) == ::getpid() ? 1 : 0;
   };
-  auto child_exit = [&](rlim_t hard) {
+  auto child_exit = [&](rlim_t soft, rlim_t hard) {
     pid_t pid = ::fork();
     if (pid == 0) {
-      struct rlimit limit{hard, hard};
+      struct rlimit limit{soft, hard};
       if (::setrlimit(RLIMIT_STACK, &limit) != 0) ::_exit(3);
       ::_exit(on_stack_for_json(read_deep, nullptr));
     }
@@ -75,8 +75,11 @@ TEST(HostileSpec, GoDepthUnderASmallHardStackLimitIsReadOnAStackOfItsOwn) {
     ::waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   };
-  EXPECT_EQ(child_exit(rlim_t{2} << 20), 0);   // 2 MiB: on the fallback thread's stack
-  EXPECT_EQ(child_exit(rlim_t{64} << 20), 1);  // room to raise the soft limit: right where it is called
+  constexpr rlim_t MiB = rlim_t{1} << 20;
+  EXPECT_EQ(child_exit(2 * MiB, 2 * MiB), 0);   // on the fallback thread's stack
+  EXPECT_EQ(child_exit(2 * MiB, 4 * MiB), 0);   // raised to the hard limit, still too small: the thread too
+  EXPECT_EQ(child_exit(2 * MiB, 64 * MiB), 1);  // the soft limit raised to 8 MiB: right where it is called
+  EXPECT_EQ(child_exit(64 * MiB, 64 * MiB), 1);
 }
 
 // Runs the update guard in a child whose argv is `update -r SOURCE ctr`, reporting what runc would get.
