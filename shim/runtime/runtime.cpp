@@ -203,7 +203,6 @@ class DefaultSigchld {
   bool ignored_ = false;
 };
 
-
 int run_runtime_here(std::vector<std::string> argv, char** envp) {
   RuncArgs args = parse_runc_args(argv);
   try {
