@@ -132,14 +132,14 @@ void run_before_start(InvocationContext& ctx, const std::vector<Guard*>& guards,
   // Only a created container's init, still the process runc recorded and still runc: anything else is not
   // ours to inspect (runc start fails on it by itself).
   if (!is_waiting_runc_init("/proc", state->init, ctx.runc_path())) return;
-  std::optional<Spec> spec;
+  const ContainerBundle* container = nullptr;
   try {
-    if (!state->bundle.empty()) spec.emplace(Spec::load(spec_path_for_bundle(state->bundle), *ctx.spec_type));
+    container = ctx.container_bundle();
   } catch (const Error& e) {
     ctx.events.emit("start.spec_unreadable", {{"bundle", state->bundle}, {"error", e.what()}});
   }
   StartContext start{ctx.config, ctx.runc_log, ctx.events, ctx.args(), ctx.runc_build(), "/proc", state->init,
-                     state->bundle, spec ? &*spec : nullptr};
+                     state->bundle, container ? &container->spec : nullptr};
   try {
     for (std::size_t k = 0; k < guards.size(); ++k) {
       start.guard_policy = policies[k];
