@@ -36,8 +36,7 @@ bool raise_stack_limit_for_json() noexcept {
 namespace {
 
 struct StackedCall {
-  int (*body)(void*);
-  void* arg;
+  const std::function<int()>& body;
   sigset_t mask;         // the caller's, which runc is to inherit
   int parent_death = 0;  // the caller's PR_SET_PDEATHSIG (containerd asks SIGKILL): a per-thread setting
   pid_t parent = 0;
@@ -51,15 +50,15 @@ void* run_stacked(void* p) {
     ::prctl(PR_SET_PDEATHSIG, call->parent_death, 0, 0, 0);
     if (::getppid() != call->parent) ::raise(call->parent_death);  // the parent died before it was set
   }
-  call->result = call->body(call->arg);
+  call->result = call->body();
   return nullptr;
 }
 
 }  // namespace
 
-int on_stack_for_json(int (*body)(void*), void* arg) {
-  if (raise_stack_limit_for_json()) return body(arg);
-  StackedCall call{body, arg, {}};
+int on_stack_for_json(const std::function<int()>& body) {
+  if (raise_stack_limit_for_json()) return body();
+  StackedCall call{body, {}};
   // Signals sent to the process are the body's to take or leave, never this waiting thread's: blocked here
   // before the thread exists, and the thread starts from the caller's mask.
   sigset_t all;
@@ -76,7 +75,7 @@ int on_stack_for_json(int (*body)(void*), void* arg) {
   }
   if (!started) {  // the caller's own stack, as before this fallback existed (deep JSON may not fit)
     ::pthread_sigmask(SIG_SETMASK, &call.mask, nullptr);
-    return body(arg);
+    return body();
   }
   ::pthread_join(thread, nullptr);
   return call.result;

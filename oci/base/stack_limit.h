@@ -4,6 +4,8 @@
 // instead of runc's own answer. runc-guard raises its own soft limit to what those readers need and gives
 // every program it execs the caller's limit back (runc, hooks and containers see the caller's rlimits).
 
+#include <functional>
+
 namespace rg {
 
 // The soft RLIMIT_STACK runc-guard works under: at least 8 MiB (within the hard limit). Call before any JSON
@@ -17,7 +19,7 @@ bool raise_stack_limit_for_json() noexcept;
 // which RLIMIT_STACK does not bound: a caller whose hard limit is small). An execve from that thread keeps
 // the process's pid; the thread has the caller's signal mask and parent-death signal, so runc does too; a
 // fork from it is an ordinary single-threaded child. Returns body's result.
-int on_stack_for_json(int (*body)(void*), void* arg);
+int on_stack_for_json(const std::function<int()>& body);
 
 // The caller's RLIMIT_STACK again, right before an execve. Async-signal-safe (a forked child may call it).
 void restore_caller_stack_limit() noexcept;

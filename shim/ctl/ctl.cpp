@@ -31,11 +31,6 @@ void add_config_commands(CLI::App& app) {
 
 namespace {
 
-struct CtlCall {
-  int argc;
-  char** argv;
-};
-
 int run_ctl_here(int argc, char** argv) {
   CLI::App app{"runc-guardctl: operate runc-guard on a node"};
   app.require_subcommand(1);
@@ -61,16 +56,10 @@ int run_ctl_here(int argc, char** argv) {
   return 0;
 }
 
-int run_ctl_call(void* p) {
-  auto* call = static_cast<CtlCall*>(p);
-  return run_ctl_here(call->argc, call->argv);
-}
-
 }  // namespace
 
 int run_ctl(int argc, char** argv) {
-  CtlCall call{argc, argv};
-  return on_stack_for_json(run_ctl_call, &call);  // doctor and seccomp read containers' configs
+  return on_stack_for_json([&] { return run_ctl_here(argc, argv); });  // doctor and seccomp read containers' configs
 }
 
 }  // namespace rg

@@ -262,21 +262,10 @@ int run_runtime_here(std::vector<std::string> argv, char** envp) {
   }
 }
 
-struct RuntimeCall {
-  std::vector<std::string> argv;
-  char** envp;
-};
-
-int run_runtime_call(void* p) {
-  auto* call = static_cast<RuntimeCall*>(p);
-  return run_runtime_here(std::move(call->argv), call->envp);
-}
-
 }  // namespace
 
 int run_runtime(std::vector<std::string> argv, char** envp) {
-  RuntimeCall call{std::move(argv), envp};
-  return on_stack_for_json(run_runtime_call, &call);
+  return on_stack_for_json([&] { return run_runtime_here(std::move(argv), envp); });
 }
 
 }  // namespace rg

@@ -56,7 +56,7 @@ TEST(HostileSpec, NestingBeyondGosLimitIsAClearErrorNotACrash) {
 TEST(HostileSpec, GoDepthUnderASmallHardStackLimitIsReadOnAStackOfItsOwn) {
   static const std::string deep = "{\"x\":" + nested(9999) + "}";
   // Exit status: 0 read on another thread, 1 read on the main thread, 4 not read.
-  auto read_deep = [](void*) -> int {
+  auto read_deep = []() -> int {
     try {
       Spec::parse(deep);
     } catch (...) {
@@ -69,7 +69,7 @@ TEST(HostileSpec, GoDepthUnderASmallHardStackLimitIsReadOnAStackOfItsOwn) {
     if (pid == 0) {
       struct rlimit limit{soft, hard};
       if (::setrlimit(RLIMIT_STACK, &limit) != 0) ::_exit(3);
-      ::_exit(on_stack_for_json(read_deep, nullptr));
+      ::_exit(on_stack_for_json(read_deep));
     }
     int status = 0;
     ::waitpid(pid, &status, 0);
