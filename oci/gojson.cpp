@@ -301,7 +301,8 @@ class Parser {
         }
         continue;
       }
-      // Raw bytes (plain ASCII was copied with its run above): the scanner accepts any; Go's unquote turns what is not UTF-8 into U+FFFD, byte by byte.
+      // Raw bytes (plain ASCII was copied with its run above): the scanner accepts any; Go's unquote turns what
+      // is not UTF-8 into U+FFFD, byte by byte.
       // (A rune is at most 4 bytes, and neither '"' nor '\\' is a continuation byte, so 4 bytes are enough.)
       auto [rune, size] = decode_rune(s_.substr(i_, 4));
       if (out) put_utf8(*out, rune);
